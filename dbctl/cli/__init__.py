@@ -1,0 +1,93 @@
+"""The CLI edge: the Typer app, global options, and the one place errors become exit codes.
+
+Command modules are thin: parse options, call ``dbctl.core``, hand the result to
+``dbctl.output``. They import only typer and the standard library at module level,
+so ``dbctl --help`` does not pay for SQLAlchemy or asyncpg.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from dbctl import __version__
+from dbctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, DbctlError
+
+
+class DbctlGroup(TyperGroup):
+    """Maps DbctlError to a rendered message + exit code; used by CliRunner tests too."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DbctlError as err:
+            from dbctl import output
+
+            output.error(err)
+            raise typer.Exit(err.exit_code) from None
+        except KeyboardInterrupt:
+            from dbctl import output
+
+            output.stderr().print("interrupted")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except Exception as exc:
+            if type(exc).__module__.split(".")[0] in {"typer", "click"}:
+                raise  # Exit / Abort / usage errors: typer renders them (exit 0/1/2)
+            from dbctl import output
+
+            output.internal_error(exc, debug=bool(ctx.meta.get("dbctl.debug")))
+            raise typer.Exit(EXIT_USAGE) from None
+
+
+app = typer.Typer(
+    cls=DbctlGroup,
+    name="dbctl",
+    help="Operations and diagnostics for FastAPI applications on PostgreSQL.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"dbctl {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show the traceback of unexpected errors.")
+    ] = False,
+) -> None:
+    """Operations and diagnostics for FastAPI applications on PostgreSQL."""
+    import os
+
+    ctx.meta["dbctl.debug"] = debug or os.environ.get("DBCTL_DEBUG") == "1"
+    from dbctl import output
+
+    output.reset()
+
+
+def _register() -> None:
+    from dbctl.cli import check, config, data, lint, preflight, sandbox
+
+    for module in (check, config, data, lint, preflight, sandbox):
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="dbctl")

@@ -1,0 +1,42 @@
+"""Helpers shared by the command modules (typer + stdlib only at import time)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbctl.errors import UsageError, register_secret
+
+if TYPE_CHECKING:
+    from dbctl.settings import LoadedSettings
+
+
+class HumanJson(StrEnum):
+    human = "human"
+    json = "json"
+
+
+def load(env_file: Path | None = None, **cli: Any) -> LoadedSettings:
+    """Load settings from every source (flags given as keyword arguments) and register
+    the password so that nothing dbctl prints can contain it."""
+    import os
+
+    from dbctl.settings import load_settings
+    from dbctl.urls import analyze_url
+
+    register_secret(os.environ.get("PGPASSWORD"))
+    loaded = load_settings(cli, env_file=env_file)
+    if loaded.settings.url is not None:
+        raw = loaded.settings.url.get_secret_value()
+        analysis = analyze_url(raw)
+        if analysis.url is not None and analysis.url.password is not None:
+            register_secret(analysis.url.password.get_secret_value())
+    return loaded
+
+
+def parse_choice(value: str, choices: tuple[str, ...], option: str) -> str:
+    if value not in choices:
+        allowed = ", ".join(choices)
+        raise UsageError(f"invalid value for {option}: {value!r} (choose from {allowed})")
+    return value

@@ -1,0 +1,27 @@
+"""``dbctl config``: the effective settings and where each value came from."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from dbctl.cli.common import HumanJson, load
+from dbctl.cli.options import EnvFileOpt, UrlOpt
+
+
+def config(
+    *,
+    url: UrlOpt = None,
+    env_file: EnvFileOpt = None,
+    fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
+) -> None:
+    """Show every effective setting, its value (password masked) and its source."""
+    from dbctl.output.config import render_config
+
+    loaded = load(env_file, url=url)
+    render_config(loaded, fmt.value)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("config")(config)

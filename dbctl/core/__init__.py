@@ -1,0 +1,1 @@
+"""Async logic per command. Returns result dataclasses; never prints, never imports typer/rich."""

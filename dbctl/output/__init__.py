@@ -1,0 +1,92 @@
+"""The only package that imports rich: consoles, and one renderer module per command.
+
+Data goes to stdout, talk (progress, warnings, errors) to stderr. Rich formatting is
+used when the stream is a terminal; piped output is plain text. ``NO_COLOR`` is
+honoured (rich does it). Values from the database, paths and user names are
+escaped, never read as markup.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import cache
+from typing import IO, TYPE_CHECKING, Any
+
+from dbctl.errors import DbctlError, scrub
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+@cache
+def stdout() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True, emoji=False)
+
+
+@cache
+def stderr() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+def reset() -> None:
+    """Forget cached consoles (tests swap sys.stdout/sys.stderr between runs)."""
+    stdout.cache_clear()
+    stderr.cache_clear()
+
+
+def escape(text: object) -> str:
+    from rich.markup import escape as _escape
+
+    return _escape(str(text))
+
+
+def write_json(data: Any, stream: IO[str] | None = None) -> None:
+    """Machine output: JSON on stdout, never through rich."""
+    out = stream or sys.stdout
+    out.write(scrub(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+    out.flush()
+
+
+def write_text(text: str, stream: IO[str] | None = None) -> None:
+    """Plain text to stdout (no markup processing)."""
+    out = stream or sys.stdout
+    out.write(scrub(text))
+    out.flush()
+
+
+def warn(message: str) -> None:
+    stderr().print(f"[yellow]warning:[/yellow] {escape(scrub(message))}")
+
+
+def info(message: str) -> None:
+    stderr().print(escape(scrub(message)))
+
+
+def error(err: DbctlError) -> None:
+    """The one rendering of an expected failure: ``error: …`` and an indented hint."""
+    console = stderr()
+    code = f" [{err.code}]" if err.code else ""
+    console.print(f"[bold red]error:[/bold red] {escape(scrub(err.message))}{escape(code)}")
+    if err.hint:
+        console.print(f"  [cyan]hint:[/cyan] {escape(scrub(err.hint))}")
+
+
+def internal_error(exc: BaseException, *, debug: bool) -> None:
+    """An unexpected exception: one line, or the traceback (no locals) with --debug."""
+    import traceback
+
+    console = stderr()
+    if debug:
+        text = "".join(traceback.format_exception(exc))
+        console.print(escape(scrub(text)), end="")
+        return
+    summary = scrub(f"{type(exc).__name__}: {exc}".splitlines()[0])
+    console.print(
+        f"[bold red]internal error:[/bold red] {escape(summary)}\n"
+        "  re-run with --debug for the traceback"
+    )
