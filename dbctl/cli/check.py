@@ -1,9 +1,52 @@
-"""`dbctl check` commands (registered on the root app by :func:`register`)."""
+"""`dbctl check` (registered on the root app by :func:`register`)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
+
+from dbctl.cli.common import HumanJson, load
+from dbctl.cli.options import EnvFileOpt, TimeoutOpt, UrlOpt
+
+
+def check(
+    *,
+    url: UrlOpt = None,
+    env_file: EnvFileOpt = None,
+    timeout: TimeoutOpt = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            help="Retry for up to this many seconds while the database is unreachable "
+            "(refused, timeout, DNS, starting up, too many connections).",
+        ),
+    ] = 0.0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat warnings as failures (exit 1).")
+    ] = False,
+    models: Annotated[
+        str | None,
+        typer.Option("--models", help="The app's models as MODULE:ATTR.", show_default=False),
+    ] = None,
+    fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
+) -> None:
+    """Check that the app's database is usable: config, dns, tcp, tls, auth, server,
+    latency, capacity, session, privileges. Exit 0 healthy, 1 a check failed,
+    2 unusable configuration, 3 unreachable."""
+    import asyncio
+
+    from dbctl.core.check import run_check_with_wait
+    from dbctl.output.check import render_check, retry_line
+
+    loaded = load(env_file, url=url, timeout=timeout, models=models)
+    report = asyncio.run(run_check_with_wait(loaded, wait, strict, on_retry=retry_line))
+    render_check(report, fmt.value)
+    raise typer.Exit(report.exit_code)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("check")(check)

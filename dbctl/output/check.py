@@ -1,0 +1,101 @@
+"""Renderers for ``dbctl check``: a rich table on a terminal, plain text when piped, JSON.
+
+Plain text and JSON never import rich (start-up cost: ``dbctl check | cat`` and
+``--format json`` in CI stay within the import floor of asyncpg + typer + pydantic).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+from dbctl.errors import scrub
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dbctl.core.check import CheckReport
+
+_LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
+_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+
+
+def render_check(report: CheckReport, fmt: str, *, console: Console | None = None) -> None:
+    """Write the report to stdout: ``json``, or human (table on a terminal, else text)."""
+    if fmt == "json":
+        from dbctl.output import write_json
+
+        write_json(report.to_json())
+        return
+    if console is None and not sys.stdout.isatty():
+        from dbctl.output import write_text
+
+        write_text(plain_text(report))
+        return
+    if console is None:
+        from dbctl.output import stdout
+
+        console = stdout()
+    _rich_table(report, console)
+
+
+def _duration(ms: float, status: str) -> str:
+    return "" if status == "skip" else f"{ms:.1f} ms"
+
+
+def _footer(report: CheckReport) -> str:
+    return (
+        f"{report.status} (exit {report.exit_code}) in {report.duration_ms:.0f} ms"
+        f" — {report.target}"
+    )
+
+
+def plain_text(report: CheckReport) -> str:
+    """The piped form: one line per check, the hint indented under warn/fail rows."""
+    width = max(len(c.id) for c in report.checks)
+    lines = []
+    for c in report.checks:
+        code = f" [{c.code}]" if c.code and c.status in {"warn", "fail"} else ""
+        dur = _duration(c.duration_ms, c.status)
+        lines.append(f"{_LABEL[c.status]}  {c.id:<{width}}  {dur:>9}  {c.summary}{code}")
+        if c.hint and c.status in {"warn", "fail"}:
+            lines.append(f"{'':>{width + 19}}hint: {c.hint}")
+    lines.append("")
+    lines.append(_footer(report))
+    return "\n".join(lines) + "\n"
+
+
+def _rich_table(report: CheckReport, console: Console) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, pad_edge=False, show_edge=False, header_style="bold")
+    table.add_column("status")
+    table.add_column("check")
+    table.add_column("time", justify="right")
+    table.add_column("summary", overflow="fold")
+    for c in report.checks:
+        summary = Text(scrub(c.summary))
+        if c.code and c.status in {"warn", "fail"}:
+            summary.append(f" [{c.code}]", style="dim")
+        if c.hint and c.status in {"warn", "fail"}:
+            summary.append("\nhint: ", style="cyan")
+            summary.append(scrub(c.hint))
+        table.add_row(
+            Text(_LABEL[c.status], style=_STYLE[c.status]),
+            Text(c.id),
+            Text(_duration(c.duration_ms, c.status), style="dim"),
+            summary,
+        )
+    console.print(table)
+    console.print(Text(scrub(_footer(report)), style=_STYLE.get(report.status, "")))
+
+
+def retry_line(attempt: int, report: CheckReport, delay: float) -> None:
+    """One progress line on stderr while ``--wait`` retries (no rich: cheap, unstyled)."""
+    failed = next((c for c in report.checks if c.status == "fail" and c.code), None)
+    why = f"{failed.code}: {failed.summary}" if failed else report.status
+    line = f"waiting: attempt {attempt} failed ({why}); retrying in {delay:.1f} s\n"
+    sys.stderr.write(scrub(line))
+    sys.stderr.flush()
+
