@@ -348,7 +348,7 @@ async def _check_network(run: _Run, url: DatabaseUrl, timeout: float) -> Any | N
             return None
         if not _check_tls(run, url, offered):
             return None
-    return await _check_auth(run, url, timeout)
+    return await _check_auth(run, url, timeout, offered)
 
 
 async def _check_dns(
@@ -498,14 +498,41 @@ def _row_for(code: str | None) -> str:
     return "auth"
 
 
-async def _check_auth(run: _Run, url: DatabaseUrl, timeout: float) -> Any | None:
+def _refine_tls_required(err: DatabaseError, offered: bool | None) -> DatabaseError:
+    """pg_hba refused an unencrypted connection (28000, "... no encryption").
+
+    When the server offers TLS, encrypting would help: ``tls.required``. When it does not,
+    an explicit ``reject`` line is a plain rejection, and a missing line (only ``hostssl``
+    lines match) is a server that demands TLS it cannot provide.
+    """
+    if err.code != "tls.required" or offered is not False:
+        return err
+    if "rejects connection" in err.message:  # "pg_hba.conf rejects connection for …"
+        return DatabaseError(
+            err.message,
+            code="auth.rejected",
+            sqlstate=err.sqlstate,
+            hint="a pg_hba.conf line explicitly rejects this client/user/database "
+            "combination: change that line on the server or connect as an allowed user",
+        )
+    err.hint = (
+        "pg_hba.conf only admits this client over TLS (hostssl lines), but the server does "
+        "not offer TLS: enable ssl on the server, or add a matching host line"
+    )
+    return err
+
+
+async def _check_auth(
+    run: _Run, url: DatabaseUrl, timeout: float, offered: bool | None = None
+) -> Any | None:
     from dbctl.db.connect import connect
 
     start = time.perf_counter()
     try:
         # statement_cache_size=0: unnamed prepared statements work through PgBouncer too
         conn = await connect(url, timeout=timeout, statement_cache_size=0)
-    except DatabaseError as err:
+    except DatabaseError as caught:
+        err = _refine_tls_required(caught, offered)
         row = _row_for(err.code)
         run.fail_from(row, err, start=start)
         if row != "auth":

@@ -98,4 +98,3 @@ def retry_line(attempt: int, report: CheckReport, delay: float) -> None:
     line = f"waiting: attempt {attempt} failed ({why}); retrying in {delay:.1f} s\n"
     sys.stderr.write(scrub(line))
     sys.stderr.flush()
-
