@@ -48,6 +48,9 @@ app = typer.Typer(
     help="Operations and diagnostics for FastAPI applications on PostgreSQL.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # typer renders help with rich (+ markdown-it), ~150 ms of imports: only worth it for
+    # a person at a terminal; piped help (scripts, completion, bench) stays plain click.
+    rich_markup_mode="rich" if sys.stdout.isatty() else None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -33,9 +33,12 @@ def check(
     ] = None,
     fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
 ) -> None:
-    """Check that the app's database is usable: config, dns, tcp, tls, auth, server,
-    latency, capacity, session, privileges. Exit 0 healthy, 1 a check failed,
-    2 unusable configuration, 3 unreachable."""
+    """Say whether the app can use its database and, if not, exactly why.
+
+    Checks config, dns, tcp, tls, auth, server, latency, capacity, session and
+    privileges. Exit 0 healthy (warnings allowed), 1 a check failed (or a warning with
+    --strict), 2 unusable configuration, 3 unreachable (retryable).
+    """
     import asyncio
 
     from dbctl.core.check import run_check_with_wait
