@@ -355,6 +355,10 @@ async def _check_dns(
     run: _Run, host: str, port: int, timeout: float
 ) -> list[tuple[Any, ...]] | None:
     start = time.perf_counter()
+    literal = _ip_literal(host, port)
+    if literal is not None:  # no resolver round trip (nor executor thread) for an address
+        run.set("dns", "pass", f"{host} is an IP address", start=start, data={"addresses": [host]})
+        return [literal]
     loop = asyncio.get_running_loop()
     try:
         infos = await asyncio.wait_for(
@@ -376,10 +380,21 @@ async def _check_dns(
         )
         return None
     addrs = sorted({str(info[4][0]) for info in infos})
-    literal = addrs == [host]
-    summary = f"{host} is an IP address" if literal else f"{host} -> {', '.join(addrs)}"
-    run.set("dns", "pass", summary, start=start, data={"addresses": addrs})
+    run.set("dns", "pass", f"{host} -> {', '.join(addrs)}", start=start, data={"addresses": addrs})
     return infos
+
+
+def _ip_literal(host: str, port: int) -> tuple[Any, ...] | None:
+    """A getaddrinfo-shaped entry for an IPv4/IPv6 address, or None for a name."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.version == 4:
+        return (socket.AF_INET, socket.SOCK_STREAM, 0, "", (host, port))
+    return (socket.AF_INET6, socket.SOCK_STREAM, 0, "", (host, port, 0, 0))
 
 
 async def _probe(family: int, sockaddr: Any, timeout: float) -> tuple[str, bytes | None]:
