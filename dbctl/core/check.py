@@ -551,7 +551,7 @@ async def _check_auth(
         row = _row_for(err.code)
         run.fail_from(row, err, start=start)
         if row != "auth":
-            run.set("auth", "skip", "not run: the connection did not get to authentication")
+            run.set("auth", "skip", "unknown: the server ended the connection attempt first")
         return None
     user = url.username or "(default user)"
     db = url.database or "(default database)"
@@ -584,6 +584,14 @@ async def _check_server(
 
     settings = loaded.settings
     start = time.perf_counter()
+    # the version arrives with the login (ParameterStatus): refuse very old servers before
+    # the catalog query, which needs PostgreSQL 10 (backend_type)
+    info = conn.get_server_version()
+    if info.major < MIN_SUPPORTED_MAJOR:
+        version_num = info.major * 10000 + info.minor * 100 + info.micro
+        version = f"{info.major}.{info.minor}.{info.micro}"
+        _server_row(run, {"version_num": version_num, "version": version}, start)
+        return
     try:
         facts = dict(
             await conn.fetchrow(FACTS_SQL, settings.db_schema, timeout=timeout)  # one query
@@ -609,7 +617,7 @@ async def _check_server(
 
 def _server_row(run: _Run, facts: dict[str, Any], start: float) -> None:
     num = int(facts["version_num"])
-    major = num // 10000 if num >= 100000 else num // 100  # 9.6 -> 906
+    major = num // 10000 if num >= 100000 else num // 100  # 9.6.24 (90624) -> 906
     version = str(facts["version"]).split(" ")[0]
     data = {"version": version, "version_num": num, "major": major}
     if num < MIN_SUPPORTED_MAJOR * 10000:

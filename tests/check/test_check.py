@@ -373,3 +373,17 @@ def test_tls_verify_full_without_root_certificate(
     assert res.exit_code == 1
     assert res.row("tls")["code"] == "tls.verify_failed"
     assert res.status("tls") == "fail" and res.status("auth") == "skip"
+
+
+def test_unix_socket(check: Any, pg_server: Any) -> None:
+    if getattr(pg_server, "tmpdir", None) is None:
+        pytest.skip("needs a local sandbox (its socket directory)")
+    sock = f"{pg_server.tmpdir}:{pg_server.port}"
+    url = (
+        f"postgresql+asyncpg://postgres:{quote(pg_server.password, safe='')}@/postgres?host={sock}"
+    )
+    res = check("--url", url)
+    assert res.exit_code == 0, res.human.all
+    assert [res.status(i) for i in ("dns", "tcp")] == ["skip", "skip"]
+    assert res.status("auth") == "pass" and res.row("tls")["data"]["encrypted"] is False
+    assert pg_server.password not in res.human.all + res.json_result.all

@@ -117,3 +117,20 @@ def test_json_shape_without_a_server() -> None:
         "hint": "check the password",
         "data": {},
     }
+
+
+@pytest.mark.parametrize(
+    ("num", "status", "code"),
+    [
+        (90624, "fail", "server.unsupported_version"),  # 9.6: too old for asyncpg/SQLAlchemy 2
+        (130020, "warn", "server.unsupported_version"),  # end of life 2025-11-13
+        (170002, "pass", None),
+    ],
+)
+def test_server_version_classification(num: int, status: str, code: str | None) -> None:
+    from dbctl.core.check import _Run, _server_row
+
+    run = _Run()
+    _server_row(run, {"version_num": num, "version": "x.y"}, 0.0)
+    row = run.rows["server"]
+    assert (row.status, row.code) == (status, code)
