@@ -7,12 +7,20 @@ from typing import Annotated
 import typer
 
 from dbctl.cli.common import HumanJson, load
-from dbctl.cli.options import EnvFileOpt, TimeoutOpt, UrlOpt
+from dbctl.cli.options import EnvFileOpt, TimeoutOpt
 
 
 def check(
     *,
-    url: UrlOpt = None,
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--url",
+            help="Database URL (overrides DBCTL_URL / DATABASE_URL / .env). Repeat it to "
+            "check several databases at once; without it, [tool.dbctl.targets] names them.",
+            show_default=False,
+        ),
+    ] = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
     wait: Annotated[
@@ -41,10 +49,18 @@ def check(
     """
     import asyncio
 
-    from dbctl.core.check import run_check_with_wait
-    from dbctl.output.check import render_check, retry_line
+    from dbctl.core.check import resolve_targets, run_check_many, run_check_with_wait
+    from dbctl.output.check import render_check, render_multi, retry_line, retry_line_named
 
-    loaded = load(env_file, url=url, timeout=timeout, models=models)
+    single = url[0] if url and len(url) == 1 else None
+    loaded = load(env_file, url=single, timeout=timeout, models=models)
+    targets = resolve_targets(loaded, url)
+    if targets is not None:
+        multi = asyncio.run(
+            run_check_many(targets, wait_s=wait, strict=strict, on_retry=retry_line_named)
+        )
+        render_multi(multi, fmt.value)
+        raise typer.Exit(multi.exit_code)
     report = asyncio.run(run_check_with_wait(loaded, wait, strict, on_retry=retry_line))
     render_check(report, fmt.value)
     raise typer.Exit(report.exit_code)

@@ -275,6 +275,123 @@ async def run_check_with_wait(
         attempt += 1
 
 
+# --------------------------------------------------------------------------------------
+# several targets at once
+
+
+@dataclass(slots=True)
+class MultiReport:
+    """Several targets checked concurrently; the worst status and exit code win."""
+
+    targets: list[tuple[str, CheckReport]]
+    status: Status
+    exit_code: int
+    duration_ms: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "schema_version": 1,
+            "tool": {"name": "dbctl", "version": __version__},
+            "status": self.status,
+            "exit_code": self.exit_code,
+            "duration_ms": round(self.duration_ms, 1),
+            "targets": [{"name": name, **report.to_json()} for name, report in self.targets],
+        }
+
+
+#: Exit codes from best to worst for the combined report (3 > 1 > 0).
+_EXIT_RANK = {EXIT_OK: 0, EXIT_FAIL: 1, EXIT_UNREACHABLE: 2}
+_STATUS_RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2}
+
+
+def with_url(loaded: LoadedSettings, url: str, origin: str) -> LoadedSettings:
+    """A copy of ``loaded`` whose URL is ``url`` (other settings unchanged)."""
+    from dataclasses import replace
+
+    from pydantic import SecretStr
+
+    settings = loaded.settings.model_copy(update={"url": SecretStr(url)})
+    return replace(loaded, settings=settings, origins={**loaded.origins, "url": origin})
+
+
+def resolve_targets(
+    loaded: LoadedSettings, urls: list[str] | None = None
+) -> list[tuple[str, LoadedSettings]] | None:
+    """The named targets to check, or None for the usual single target.
+
+    Several ``urls`` (``--url`` given more than once) are named ``host:port/db``; without
+    them, ``[tool.dbctl.targets]`` (``name = "url"``) in pyproject.toml is used when
+    present. Every target's URL must be usable (ConfigError, exit 2, naming the target);
+    every password is registered for scrubbing.
+    """
+    from dbctl.errors import register_secret
+    from dbctl.urls import analyze_url
+
+    named: list[tuple[str, str, str]] = []  # (name, url, origin)
+    if urls and len(urls) > 1:
+        seen: dict[str, int] = {}
+        for raw in urls:
+            analysis = analyze_url(raw)
+            label = "?"
+            if analysis.url is not None:
+                host = ",".join(f"{h or ''}:{p or 5432}" for h, p in analysis.url.hosts)
+                label = f"{host}/{analysis.url.database or ''}"
+            seen[label] = seen.get(label, 0) + 1
+            name = label if seen[label] == 1 else f"{label}#{seen[label]}"
+            named.append((name, raw, "flag"))
+    elif not urls:
+        table = loaded.pyproject_table.get("targets")
+        if not table:
+            return None
+        if not isinstance(table, dict):
+            raise ConfigError('[tool.dbctl.targets] must be a table of name = "url"')
+        for name, raw in table.items():
+            if not isinstance(raw, str):
+                raise ConfigError(
+                    f"[tool.dbctl.targets] {name}: the value must be a URL string",
+                    hint='write name = "postgresql+asyncpg://user@host:5432/db"',
+                )
+            named.append((str(name), raw, "pyproject.toml [tool.dbctl.targets]"))
+    else:
+        return None
+    out = []
+    for name, raw, origin in named:
+        analysis = analyze_url(raw)
+        if analysis.url is None:
+            fatal = analysis.problems[-1]
+            raise ConfigError(f"target {name}: {fatal.message}", hint=fatal.hint, code=fatal.code)
+        if analysis.url.password is not None:
+            register_secret(analysis.url.password.get_secret_value())
+        out.append((name, with_url(loaded, raw, origin)))
+    return out
+
+
+async def run_check_many(
+    targets: list[tuple[str, LoadedSettings]],
+    *,
+    wait_s: float = 0.0,
+    strict: bool = False,
+    on_retry: Callable[[str, int, CheckReport, float], None] | None = None,
+) -> MultiReport:
+    """Check every target concurrently (each with ``--wait`` semantics); the combined
+    exit code is the worst: 3 (one unreachable) > 1 (one failed) > 0.
+    ``on_retry(name, attempt, report, delay)`` is called before each pause."""
+
+    def named(name: str) -> Callable[[int, CheckReport, float], None] | None:
+        if on_retry is None:
+            return None
+        return lambda attempt, report, delay: on_retry(name, attempt, report, delay)
+
+    started = time.perf_counter()
+    reports = await asyncio.gather(
+        *(run_check_with_wait(t, wait_s, strict, on_retry=named(n)) for n, t in targets)
+    )
+    pairs = [(name, report) for (name, _t), report in zip(targets, reports, strict=True)]
+    exit_code = max((r.exit_code for _n, r in pairs), key=lambda c: _EXIT_RANK.get(c, 3))
+    worst = max((r.status for _n, r in pairs), key=lambda s: _STATUS_RANK[s])
+    return MultiReport(pairs, worst, exit_code, _ms(started))
+
+
 def _report(
     target: str, checks: list[CheckResult], unreachable: bool, strict: bool, started: float
 ) -> CheckReport:

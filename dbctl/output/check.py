@@ -14,7 +14,7 @@ from dbctl.errors import scrub
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from dbctl.core.check import CheckReport
+    from dbctl.core.check import CheckReport, MultiReport
 
 _LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
@@ -98,3 +98,43 @@ def retry_line(attempt: int, report: CheckReport, delay: float) -> None:
     line = f"waiting: attempt {attempt} failed ({why}); retrying in {delay:.1f} s\n"
     sys.stderr.write(scrub(line))
     sys.stderr.flush()
+
+
+def render_multi(multi: MultiReport, fmt: str, *, console: Console | None = None) -> None:
+    """Several targets: one block per target (named), then one combined line."""
+    if fmt == "json":
+        from dbctl.output import write_json
+
+        write_json(multi.to_json())
+        return
+    counts: dict[str, int] = {}
+    for _name, report in multi.targets:
+        counts[report.status] = counts.get(report.status, 0) + 1
+    tally = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    total = (
+        f"{len(multi.targets)} targets: {tally} — {multi.status} (exit {multi.exit_code}) "
+        f"in {multi.duration_ms:.0f} ms"
+    )
+    if console is None and not sys.stdout.isatty():
+        from dbctl.output import write_text
+
+        blocks = [f"== {name} ==\n{plain_text(report)}" for name, report in multi.targets]
+        write_text("\n".join(blocks) + "\n" + total + "\n")
+        return
+    if console is None:
+        from dbctl.output import stdout
+
+        console = stdout()
+    from rich.rule import Rule
+    from rich.text import Text
+
+    for name, report in multi.targets:
+        console.print(Rule(Text(scrub(name), style="bold"), align="left"))
+        _rich_table(report, console)
+    console.print(Text(scrub(total), style=_STYLE.get(multi.status, "")))
+
+
+def retry_line_named(name: str, attempt: int, report: CheckReport, delay: float) -> None:
+    """:func:`retry_line` for one of several targets, its name in front."""
+    sys.stderr.write(scrub(f"{name}: "))
+    retry_line(attempt, report, delay)
