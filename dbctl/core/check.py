@@ -16,6 +16,7 @@ This module is a library (``preflight`` calls it): no printing, no typer, no ric
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as _dt
 import socket
 import statistics
@@ -515,29 +516,49 @@ def _ip_literal(host: str, port: int) -> tuple[Any, ...] | None:
 
 
 async def _probe(family: int, sockaddr: Any, timeout: float) -> tuple[str, bytes | None]:
-    """Open a TCP connection and send SSLRequest. ('ok', b'S'|b'N'|other) or a failure."""
-    loop = asyncio.get_running_loop()
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setblocking(False)
+    """Open a TCP connection and send SSLRequest. ('ok', b'S'|b'N'|other) or a failure.
+
+    When the server says 'S', the TLS handshake is completed and closed cleanly
+    (close_notify): a dropped handshake would log "could not accept SSL connection" on
+    the server at every check, while a clean goodbye before the startup packet is silent.
+    """
     try:
+        reader, writer = await asyncio.wait_for(
+            asyncio.open_connection(sockaddr[0], sockaddr[1], family=family), timeout=timeout
+        )
+    except TimeoutError:
+        return "connect_timeout", None
+    except ConnectionRefusedError:
+        return "refused", None
+    except OSError as exc:
+        return f"oserror:{exc.strerror or type(exc).__name__}", None
+    try:
+        writer.write(SSL_REQUEST)
         try:
-            await asyncio.wait_for(loop.sock_connect(sock, sockaddr), timeout=timeout)
-        except TimeoutError:
-            return "connect_timeout", None
-        except ConnectionRefusedError:
-            return "refused", None
-        except OSError as exc:
-            return f"oserror:{exc.strerror or type(exc).__name__}", None
-        try:
-            await loop.sock_sendall(sock, SSL_REQUEST)
-            answer = await asyncio.wait_for(loop.sock_recv(sock, 1), timeout=timeout)
+            answer = await asyncio.wait_for(reader.read(1), timeout=timeout)
         except TimeoutError:
             return "no_answer", None
         except OSError:
             return "ok", b""
+        if answer == b"S":
+            await _tls_goodbye(writer, timeout)
         return "ok", answer
     finally:
-        sock.close()
+        writer.close()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(writer.wait_closed(), timeout=timeout)
+
+
+async def _tls_goodbye(writer: asyncio.StreamWriter, timeout: float) -> None:
+    """Finish the TLS handshake the SSLRequest started, without verifying anything
+    (verification is the real connection's job), so the server can close quietly."""
+    import ssl
+
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no CA loading: nothing is verified
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(writer.start_tls(ctx), timeout=timeout)
 
 
 async def _check_tcp(

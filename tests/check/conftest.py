@@ -3,6 +3,7 @@ a port that accepts and never answers, and a helper that runs human + JSON outpu
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -206,3 +207,52 @@ def silent_port() -> Iterator[int]:
 def refused_port() -> int:
     """A port on 127.0.0.1 where nothing listens."""
     return sandbox.free_port()
+
+
+@contextmanager
+def delayed_proxy(target_port: int, delay: float) -> Iterator[int]:
+    """A TCP forwarder to 127.0.0.1:target_port that starts listening only after
+    ``delay`` seconds: a database that "comes up" while ``--wait`` is retrying."""
+    import threading
+
+    port = sandbox.free_port()
+    stop = threading.Event()
+    threads: list[threading.Thread] = []
+
+    def pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def serve() -> None:
+        if stop.wait(delay):
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as lsock:
+            lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            lsock.bind(("127.0.0.1", port))
+            lsock.listen(16)
+            lsock.settimeout(0.1)
+            while not stop.is_set():
+                try:
+                    client, _ = lsock.accept()
+                except TimeoutError:
+                    continue
+                upstream = socket.create_connection(("127.0.0.1", target_port))
+                for a, b in ((client, upstream), (upstream, client)):
+                    t = threading.Thread(target=pump, args=(a, b), daemon=True)
+                    t.start()
+                    threads.append(t)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        yield port
+    finally:
+        stop.set()
+        server.join(timeout=5)

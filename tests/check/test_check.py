@@ -6,6 +6,7 @@ that the CANARY password appears nowhere in stdout/stderr, in human and JSON out
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -17,7 +18,7 @@ from urllib.parse import quote
 import pytest
 
 from dbctl.core.check import CHECK_IDS
-from tests.check.conftest import hold_connections
+from tests.check.conftest import delayed_proxy, hold_connections
 from tests.conftest import CANARY, run_sql
 from tests.conftest import TestDatabase as PgDatabase
 
@@ -173,13 +174,17 @@ def test_port_that_never_answers_ends_at_timeout(check: Any, silent_port: int) -
 # --- server states ------------------------------------------------------------------
 
 
-def test_too_many_connections(check: Any, tiny_server: Any) -> None:
+def test_too_many_connections(check: Any, cli: Any, tiny_server: Any) -> None:
     url = f"postgresql+asyncpg://postgres:{CANARY}@127.0.0.1:{tiny_server.port}/postgres"
     with hold_connections(tiny_server.libpq_dsn(), 3):
         res = check("--url", url)
+        waited = cli("check", "--url", url, "--wait", "1")
     assert res.exit_code == 1
     assert res.row("server")["code"] == "server.too_many_connections"
     assert res.status("auth") == "skip"
+    # 53300 is transient (exit 1, not 3): --wait retries it
+    assert waited.exit_code == 1 and "server.too_many_connections" in waited.stderr
+    assert "waiting: attempt" in waited.stderr and CANARY not in waited.all
 
 
 def test_low_headroom_warns_and_strict_fails(check: Any, tiny_server: Any) -> None:
@@ -194,16 +199,20 @@ def test_low_headroom_warns_and_strict_fails(check: Any, tiny_server: Any) -> No
     assert strict.exit_code == 1 and strict.data["exit_code"] == 1
 
 
-def test_server_shutting_down(check: Any, own_server: Any) -> None:
+def test_server_shutting_down(check: Any, cli: Any, own_server: Any) -> None:
     url = f"postgresql+asyncpg://postgres:{CANARY}@127.0.0.1:{own_server.port}/postgres"
     with hold_connections(own_server.libpq_dsn(), 1):
         os.kill(own_server.pid, signal.SIGTERM)  # smart shutdown: waits for our session
         time.sleep(0.5)
         res = check("--url", url)
+        waited = cli("check", "--url", url, "--wait", "1")
     assert res.exit_code == 3
     assert res.row("server")["code"] == "server.starting"
     assert res.row("server")["data"]["sqlstate"] == "57P03"
     assert res.status("auth") == "skip"
+    # 57P03 is transient: --wait retries it
+    assert waited.exit_code == 3 and "server.starting" in waited.stderr
+    assert waited.stderr.count("waiting: attempt") >= 2 and CANARY not in waited.all
 
 
 # --- session and privileges ---------------------------------------------------------
@@ -327,6 +336,20 @@ def test_wait_retries_transient_until_deadline(cli: Any, refused_port: int) -> N
     assert '"tcp.refused"' in res.stdout  # the last attempt's report
 
 
+def test_wait_until_the_server_comes_up(cli: Any, pg: PgDatabase) -> None:
+    with delayed_proxy(pg.server.port, delay=1.0) as port:
+        url = pg.url.replace(f":{pg.server.port}/", f":{port}/")
+        res = cli("check", "--url", url, "--wait", "20", "--format", "json")
+    assert res.exit_code == 0, res.all
+    assert "waiting: attempt 1 failed (tcp.refused" in res.stderr
+    data = json.loads(res.stdout)
+    assert data["status"] == "pass"
+    # the server sees another port than the URL names: a proxy in between, noted
+    session = next(c for c in data["checks"] if c["id"] == "session")
+    assert session["data"]["proxy_suspected"] is True and "proxy" in session["summary"]
+    assert pg.password not in res.all
+
+
 def test_wait_does_not_retry_wrong_password(cli: Any, pg: PgDatabase) -> None:
     t0 = time.monotonic()
     res = cli("check", "--url", pg.url_for("no_such_role_x", CANARY), "--wait", "30")
@@ -354,6 +377,11 @@ def test_tls_offered_and_used(check: Any, tls_server: Any) -> None:
     assert tls["status"] == "pass"
     assert tls["data"]["server_offers_tls"] is True and tls["data"]["encrypted"] is True
     assert tls_server.password not in res.human.all + res.json_result.all
+
+
+def test_tls_probe_leaves_no_noise_in_the_server_log(check: Any, tls_server: Any) -> None:
+    check("--url", tls_server.url())
+    assert "could not accept SSL connection" not in tls_server.log_tail(500)
 
 
 def test_tls_required_by_server_but_disabled_in_url(check: Any, tls_server: Any) -> None:
