@@ -16,8 +16,10 @@ def check(
         list[str] | None,
         typer.Option(
             "--url",
+            metavar="URL",
             help="Database URL (overrides DBCTL_URL / DATABASE_URL / .env). Repeat it to "
-            "check several databases at once; without it, [tool.dbctl.targets] names them.",
+            "check several databases at once; without it, the targets named in the "
+            "tool.dbctl.targets table of pyproject.toml are checked.",
             show_default=False,
         ),
     ] = None,
