@@ -245,6 +245,12 @@ async def run_check(loaded: LoadedSettings, *, strict: bool = False) -> CheckRep
             extra = await _extra_checks(conn, loaded)
         finally:
             await _close(conn)
+    else:
+        reason = "not run: an earlier check failed"
+        if loaded.settings.models:
+            extra.append(CheckResult("schema", "Schema", "skip", reason))
+        if loaded.settings.alembic_config:
+            extra.append(CheckResult("migrations", "Migrations", "skip", reason))
     run.skip_rest("not run: an earlier check failed")
     checks = run.ordered() + extra
     return _report(url.masked(), checks, run.unreachable, strict, started)

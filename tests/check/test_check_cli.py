@@ -134,3 +134,17 @@ def test_server_version_classification(num: int, status: str, code: str | None) 
     _server_row(run, {"version_num": num, "version": "x.y"}, 0.0)
     row = run.rows["server"]
     assert (row.status, row.code) == (status, code)
+
+
+def test_schema_and_migrations_rows_skip_when_unreachable(cli: Any, refused_port: int) -> None:
+    url = f"postgresql+asyncpg://app:pw@127.0.0.1:{refused_port}/app"
+    res = cli(
+        "check", "--url", url, "--models", "app.models:Base", "--format", "json",
+        env={"DBCTL_ALEMBIC_CONFIG": "alembic.ini"},
+    )  # fmt: skip
+    assert res.exit_code == 3
+    rows = json.loads(res.stdout)["checks"]
+    assert [(r["id"], r["status"]) for r in rows[-2:]] == [
+        ("schema", "skip"),
+        ("migrations", "skip"),
+    ]
