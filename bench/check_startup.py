@@ -59,6 +59,9 @@ def main() -> int:
     server = sandbox.start()
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PG", "DBCTL_"))}
+        # like an installed package: byte-code is cached (the warm-up run writes it), or
+        # every run would compile dbctl from source while the peers load cached .pyc files
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         env.pop("DATABASE_URL", None)
         check_env = {**env, "DATABASE_URL": server.url()}
         pg_env = {**env, "PGPASSWORD": server.password}
