@@ -403,15 +403,11 @@ def test_tls_verify_full_without_root_certificate(
     assert res.status("tls") == "fail" and res.status("auth") == "skip"
 
 
-def test_unix_socket(check: Any, pg_server: Any) -> None:
-    if getattr(pg_server, "tmpdir", None) is None:
-        pytest.skip("needs a local sandbox (its socket directory)")
-    sock = f"{pg_server.tmpdir}:{pg_server.port}"
-    url = (
-        f"postgresql+asyncpg://postgres:{quote(pg_server.password, safe='')}@/postgres?host={sock}"
-    )
-    res = check("--url", url)
+def test_unix_socket(check: Any, own_server: Any) -> None:
+    sock = f"{own_server.tmpdir}:{own_server.port}"  # the sandbox's socket directory
+    pw = quote(own_server.password, safe="")
+    res = check("--url", f"postgresql+asyncpg://postgres:{pw}@/postgres?host={sock}")
     assert res.exit_code == 0, res.human.all
     assert [res.status(i) for i in ("dns", "tcp")] == ["skip", "skip"]
     assert res.status("auth") == "pass" and res.row("tls")["data"]["encrypted"] is False
-    assert pg_server.password not in res.human.all + res.json_result.all
+    assert own_server.password not in res.human.all + res.json_result.all
