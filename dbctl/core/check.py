@@ -753,7 +753,13 @@ async def _check_server(
         return
     _server_row(run, facts, start)
     _tls_facts(run, facts)
-    await _latency_row(run, conn, timeout)
+    try:
+        await _latency_row(run, conn, timeout)
+    except Exception as exc:  # the server stalled or the connection broke meanwhile
+        err = translate(exc, target=target_label(url), timeout=timeout)
+        if err is None:
+            raise
+        run.fail_from("latency", err, start=None)
     _capacity_row(run, facts, settings.pool_size, settings.max_overflow, settings.workers)
     _session_row(run, facts, url)
     _privileges_row(run, facts, settings.db_schema)
