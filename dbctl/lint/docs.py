@@ -22,6 +22,7 @@ from dbctl.lint.rule import Rule
 #: Where docs/rules.md is published; ``helpUri`` of the SARIF rules points at its anchors.
 DOCS_URL = "https://github.com/dbctl/dbctl/blob/main/docs/rules.md"
 DEFAULT_PATH = Path("docs") / "rules.md"
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 HEADER = (
     "<!-- Generated from the rule docstrings by `python -m dbctl.lint.docs --write`. "
     "Do not edit by hand. -->"
@@ -31,6 +32,14 @@ HEADER = (
 def rule_doc(rule: type[Rule]) -> str:
     """The rule's docstring, dedented (Markdown with ``## What it does`` … sections)."""
     return inspect.cleandoc(rule.__doc__ or "").strip()
+
+
+def summary(rule: type[Rule]) -> str:
+    """One line: the first sentence of the docstring's ``## What it does`` section."""
+    doc = rule_doc(rule)
+    body = doc.split("## What it does", 1)[-1].strip()
+    paragraph = " ".join(body.split("\n\n", 1)[0].split())
+    return _SENTENCE_END.split(paragraph, 1)[0].strip()
 
 
 def anchor(rule: type[Rule]) -> str:
@@ -75,10 +84,10 @@ def generate(rules: Sequence[type[Rule]] | None = None) -> str:
         "|---|---|---|---|---|",
     ]
     for rule in ordered:
-        summary = rule.summary().replace("|", "\\|")
+        one_line = summary(rule).replace("|", "\\|")
         lines.append(
             f"| [{rule.code}](#{anchor(rule)}) | `{rule.name}` | {rule.category} "
-            f"| {rule.severity.value} | {summary} |"
+            f"| {rule.severity.value} | {one_line} |"
         )
     for rule in ordered:
         lines += [

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 from dbctl import __version__
 from dbctl.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, scrub
-from dbctl.lint.docs import DOCS_URL, help_uri, rule_doc
+from dbctl.lint.docs import DOCS_URL, help_uri, rule_doc, summary
 from dbctl.lint.model import Finding, LintResult, Severity
 from dbctl.lint.rule import Rule
 from dbctl.output import escape, stderr, stdout
@@ -106,7 +106,7 @@ def _sarif_rule(rule: type[Rule]) -> dict[str, Any]:
     return {
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": {"text": _mask(rule.summary()) or rule.name},
+        "shortDescription": {"text": _mask(summary(rule)) or rule.name},
         "fullDescription": {"text": doc or rule.name, "markdown": doc or rule.name},
         "help": {"text": doc or rule.name, "markdown": doc or rule.name},
         "helpUri": help_uri(rule),
@@ -272,7 +272,11 @@ def summary_line(result: LintResult) -> str:
         text = f"No findings in {files}."
     else:
         sev = Counter(Severity(f.severity).value for f in result.findings)
-        parts = ", ".join(f"{sev[s.value]} {s.value}" for s in Severity if sev[s.value])
+        parts = ", ".join(
+            f"{sev[s.value]} {s.value}{'s' if sev[s.value] != 1 and s is not Severity.info else ''}"
+            for s in Severity
+            if sev[s.value]
+        )
         text = f"Found {n} finding{'s' if n != 1 else ''} ({parts}) in {files}."
     if result.errors:
         k = len(result.errors)
@@ -385,7 +389,7 @@ def rules_data(rules: Sequence[type[Rule]]) -> dict[str, Any]:
                 "name": r.name,
                 "category": r.category,
                 "severity": Severity(r.severity).value,
-                "summary": r.summary(),
+                "summary": summary(r),
                 "help_uri": help_uri(r),
             }
             for r in sorted(rules, key=lambda r: r.code)

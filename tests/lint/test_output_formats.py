@@ -95,7 +95,7 @@ def test_exit_codes() -> None:
 def test_summary_line() -> None:
     assert summary_line(LintResult([], [], 1, 1.0)) == "No findings in 1 file."
     assert summary_line(sample_result(errors=True)) == (
-        "Found 4 findings (2 error, 1 warning, 1 info) in 3 files. 1 path could not be linted."
+        "Found 4 findings (2 errors, 1 warning, 1 info) in 3 files. 1 path could not be linted."
     )
 
 
