@@ -28,14 +28,19 @@ def lint(
     *,
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Files or directories to lint [default: .].", show_default=False),
+        typer.Argument(
+            help="Files or directories to lint (default: the current directory).",
+            metavar="PATH",
+            show_default=False,
+        ),
     ] = None,
     select: Annotated[
         list[str] | None,
         typer.Option(
             "--select",
             help="Only these rule codes or prefixes (comma-separated, repeatable; e.g. DBC2). "
-            "Replaces 'select' of [tool.dbctl.lint].",
+            "Replaces select from pyproject.toml.",
+            metavar="CODES",
             show_default=False,
         ),
     ] = None,
@@ -44,6 +49,7 @@ def lint(
         typer.Option(
             "--ignore",
             help="Never report these codes or prefixes (comma-separated, repeatable).",
+            metavar="CODES",
             show_default=False,
         ),
     ] = None,
@@ -52,6 +58,7 @@ def lint(
         typer.Option(
             "--exclude",
             help="Skip paths matching this gitignore-style pattern (repeatable).",
+            metavar="PATTERN",
             show_default=False,
         ),
     ] = None,
@@ -62,6 +69,7 @@ def lint(
             "--output",
             "-o",
             help="Write the report to this file instead of stdout.",
+            metavar="FILE",
             show_default=False,
         ),
     ] = None,
@@ -102,6 +110,7 @@ def rules(
         str | None,
         typer.Argument(
             help="A rule code (DBC201) for its documentation, or a prefix (DBC2).",
+            metavar="CODE",
             show_default=False,
         ),
     ] = None,

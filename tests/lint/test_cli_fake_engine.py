@@ -195,3 +195,21 @@ def test_rules_unknown_code_is_exit_2(cli: Any, fake: dict[str, Any]) -> None:
     assert res.exit_code == 2
     assert "unknown rule code or prefix 'DBC999'" in res.stderr
     assert res.stdout == ""
+
+
+def test_help_lists_every_option_and_keeps_bracketed_text(cli: Any) -> None:
+    res = cli("lint", "--help", env={"COLUMNS": "200"})
+    assert res.exit_code == 0
+    for option in (
+        "--select",
+        "--ignore",
+        "--exclude",
+        "--format",
+        "--output",
+        "--statistics",
+        "--exit-zero",
+        "--no-cache",
+    ):
+        assert option in res.stdout, option
+    assert "pyproject.toml" in res.stdout and "current directory" in res.stdout
+    assert "text|json|sarif|github" in res.stdout
