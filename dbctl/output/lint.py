@@ -102,11 +102,11 @@ def json_report(result: LintResult) -> dict[str, Any]:
 
 
 def _sarif_rule(rule: type[Rule]) -> dict[str, Any]:
-    doc = _mask(rule_doc(rule))
+    doc = rule_doc(rule)  # our own documentation: examples stay as written
     return {
         "id": rule.code,
         "name": rule.name,
-        "shortDescription": {"text": _mask(summary(rule)) or rule.name},
+        "shortDescription": {"text": summary(rule) or rule.name},
         "fullDescription": {"text": doc or rule.name, "markdown": doc or rule.name},
         "help": {"text": doc or rule.name, "markdown": doc or rule.name},
         "helpUri": help_uri(rule),
@@ -322,10 +322,10 @@ def render_report(
         case "text":
             return _mask(text_report(result, statistics=statistics))
         case "json":
-            return _mask(json.dumps(json_report(result), indent=2, ensure_ascii=False)) + "\n"
+            return scrub(json.dumps(json_report(result), indent=2, ensure_ascii=False)) + "\n"
         case "sarif":
             return (
-                _mask(json.dumps(sarif_report(result, rules), indent=2, ensure_ascii=False)) + "\n"
+                scrub(json.dumps(sarif_report(result, rules), indent=2, ensure_ascii=False)) + "\n"
             )
         case "github":
             return _mask(github_report(result))

@@ -96,3 +96,19 @@ def test_a_finding_of_an_unregistered_code_still_gets_a_rule(validator: Draft7Va
     for res in doc["runs"][0]["results"]:
         assert ids[res["ruleIndex"]] == res["ruleId"]
     assert_valid(validator, doc)
+
+
+def test_every_registered_rule_is_documented_in_sarif(validator: Draft7Validator) -> None:
+    from dbctl.lint.registry import ALL_RULES
+
+    doc = sarif_report(LintResult([], [], 0, 0.0), ALL_RULES)
+    assert_valid(validator, doc)
+    rules = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert [r["id"] for r in rules] == sorted(r.code for r in ALL_RULES)
+    for rule, entry in zip(sorted(ALL_RULES, key=lambda r: r.code), rules, strict=True):
+        assert entry["name"] == rule.name
+        assert entry["fullDescription"]["text"] == rule_doc(rule)
+        for section in ("## What it does", "## Why is this bad?", "## Example", "Use instead:"):
+            assert section in entry["fullDescription"]["text"], (rule.code, section)
+        assert entry["shortDescription"]["text"] and "\n" not in entry["shortDescription"]["text"]
+        assert entry["helpUri"].endswith(f"#{rule.code.lower()}-{rule.name}")
