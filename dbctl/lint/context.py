@@ -401,12 +401,11 @@ class FileContext:
                 return FASTAPI_APP
             if canon in {"fastapi.APIRouter", "fastapi.routing.APIRouter"}:
                 return ROUTER
-            if canon.startswith(self.module + "."):
-                return "ret:" + canon
-            if "." in canon and canon.split(".", 1)[0] not in _STDLIB_HINT:
-                # maybe a project function or a factory imported from a project module
+            if canon.split(".", 1)[0] in _STDLIB_HINT:
+                return None
+            if isinstance(func, ast.Name):
+                # a project function, or a session factory, here or imported
                 return "call:ref:" + canon
-            return None
         if isinstance(func, ast.Attribute):
             base = self.kind_of(func.value)
             if base is None:
@@ -802,6 +801,8 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
     info = fn.info
     if canon is not None and canon.split(".", 1)[0] not in _STDLIB_HINT:
         info["calls"].append(canon)
+        if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
+            info["io"].append([DRIVER_CONN, DRIVER_CONN])
     if isinstance(func, ast.Attribute):
         methods = SYNC_IO_KINDS_BY_METHOD.get(func.attr)
         if methods:
