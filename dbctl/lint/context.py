@@ -303,6 +303,7 @@ class FileContext:
         self.deferred: list[list[Any]] = []
         self.claimed: set[int] = set()  # string nodes owned by DBC203 (not DBC201)
         self.settings_classes: set[str] = set()
+        self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
 
     # -- names ---------------------------------------------------------------------------
     def canonical(self, node: ast.AST) -> str | None:
@@ -799,6 +800,8 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
     if fn is None or fn.info is None:
         return
     info = fn.info
+    if isinstance(func, ast.Attribute) and func.attr == "dispose":
+        ctx.not_uses.add(id(func.value))
     if canon is not None and canon.split(".", 1)[0] not in _STDLIB_HINT:
         info["calls"].append(canon)
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
@@ -821,7 +824,7 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
 
 def _on_name(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.Name)
-    if isinstance(node.ctx, ast.Load):
+    if isinstance(node.ctx, ast.Load) and id(node) not in ctx.not_uses:
         fn = ctx.function
         if fn is not None and fn.info is not None:
             canon = ctx.canonical(node)

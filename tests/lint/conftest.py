@@ -12,6 +12,9 @@ from dbctl.lint.engine import lint_paths
 from dbctl.lint.model import LintConfig, LintResult
 from dbctl.lint.registry import by_code
 
+#: the mini-projects and fixtures are data for the linter, not tests to run
+collect_ignore_glob = ["projects/*", "fixtures/*"]
+
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"
 PROJECTS = HERE / "projects"
