@@ -26,7 +26,7 @@ def run_lint(
     paths: Sequence[Path], root: Path, *, enabled: frozenset[str] = ALL_CODES, **kwargs: object
 ) -> LintResult:
     kwargs.setdefault("use_cache", False)
-    config = LintConfig(enabled=enabled, root=root, **kwargs)  # type: ignore[arg-type]
+    config = LintConfig(enabled=enabled, root=root, **kwargs)
     return lint_paths(list(paths), config)
 
 
@@ -42,7 +42,7 @@ def expected_codes(path: Path) -> set[tuple[int, str]]:
 
 
 @pytest.fixture
-def lint_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def lint_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Write ``{relpath: text}`` under tmp_path (the cwd) and lint it."""
     monkeypatch.chdir(tmp_path)
 

@@ -9,7 +9,7 @@ import pytest
 from tests.lint.conftest import PROJECTS, run_lint
 
 
-def _lint_project(name: str, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+def _lint_project(name: str, monkeypatch: pytest.MonkeyPatch):
     root = PROJECTS / name
     monkeypatch.chdir(root)
     return run_lint([Path(".")], root)
@@ -42,8 +42,21 @@ def test_mistakes_project_exact_findings(monkeypatch: pytest.MonkeyPatch) -> Non
     assert expected - actual == set(), "missed findings"
     assert len(expected) >= 25
     assert {c for _, _, c, _ in expected} >= {
-        "DBC101", "DBC102", "DBC103", "DBC104", "DBC105", "DBC106", "DBC201", "DBC202",
-        "DBC203", "DBC301", "DBC302", "DBC303", "DBC304", "DBC305", "DBC306",
+        "DBC101",
+        "DBC102",
+        "DBC103",
+        "DBC104",
+        "DBC105",
+        "DBC106",
+        "DBC201",
+        "DBC202",
+        "DBC203",
+        "DBC301",
+        "DBC302",
+        "DBC303",
+        "DBC304",
+        "DBC305",
+        "DBC306",
     }
 
 
