@@ -303,6 +303,7 @@ class FileContext:
         self.deferred: list[list[Any]] = []
         self.claimed: set[int] = set()  # string nodes owned by DBC203 (not DBC201)
         self.settings_classes: set[str] = set()
+        self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
 
     # -- names ---------------------------------------------------------------------------
     def canonical(self, node: ast.AST) -> str | None:
@@ -401,12 +402,11 @@ class FileContext:
                 return FASTAPI_APP
             if canon in {"fastapi.APIRouter", "fastapi.routing.APIRouter"}:
                 return ROUTER
-            if canon.startswith(self.module + "."):
-                return "ret:" + canon
-            if "." in canon and canon.split(".", 1)[0] not in _STDLIB_HINT:
-                # maybe a project function or a factory imported from a project module
+            if canon.split(".", 1)[0] in _STDLIB_HINT:
+                return None
+            if isinstance(func, ast.Name):
+                # a project function, or a session factory, here or imported
                 return "call:ref:" + canon
-            return None
         if isinstance(func, ast.Attribute):
             base = self.kind_of(func.value)
             if base is None:
@@ -800,8 +800,12 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
     if fn is None or fn.info is None:
         return
     info = fn.info
+    if isinstance(func, ast.Attribute) and func.attr == "dispose":
+        ctx.not_uses.add(id(func.value))
     if canon is not None and canon.split(".", 1)[0] not in _STDLIB_HINT:
         info["calls"].append(canon)
+        if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
+            info["io"].append([DRIVER_CONN, DRIVER_CONN])
     if isinstance(func, ast.Attribute):
         methods = SYNC_IO_KINDS_BY_METHOD.get(func.attr)
         if methods:
@@ -820,7 +824,7 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
 
 def _on_name(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.Name)
-    if isinstance(node.ctx, ast.Load):
+    if isinstance(node.ctx, ast.Load) and id(node) not in ctx.not_uses:
         fn = ctx.function
         if fn is not None and fn.info is not None:
             canon = ctx.canonical(node)

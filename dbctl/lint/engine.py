@@ -177,7 +177,7 @@ class _Discovery:
 
         self.root = root
         self.pathspec = pathspec
-        self.exclude = pathspec.PathSpec.from_lines("gitwildmatch", config.exclude)
+        self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
         self.files: dict[str, Path] = {}
         self.errors: list[FileError] = []
 
@@ -206,7 +206,7 @@ class _Discovery:
             lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
         except OSError:
             return None
-        return self.pathspec.PathSpec.from_lines("gitwildmatch", lines.splitlines())
+        return self.pathspec.GitIgnoreSpec.from_lines(lines.splitlines())
 
     def walk(self, top: Path) -> None:
         specs: list[tuple[Path, Any]] = []
@@ -451,7 +451,7 @@ def _per_file_ignores(
 ) -> list[tuple[Any, frozenset[str]]]:
     import pathspec
 
-    return [(pathspec.PathSpec.from_lines("gitwildmatch", [glob]), codes) for glob, codes in pairs]
+    return [(pathspec.GitIgnoreSpec.from_lines([glob]), codes) for glob, codes in pairs]
 
 
 def _match(spec: Any, rel: str) -> bool:

@@ -103,7 +103,11 @@ class ProjectIndex:
         if tag == "meth":
             method, _, base_kind = rest.partition(":")
             base = self.resolve(base_kind, from_module, depth + 1)
-            return METHOD_RESULT.get((base, method)) if base else None
+            if base:
+                return METHOD_RESULT.get((base, method))
+            if base_kind.startswith("ref:"):  # module.function(...) or module.factory(...)
+                return self.resolve(f"call:{base_kind}.{method}", from_module, depth + 1)
+            return None
         return None
 
     def _ref_kind(self, qn: str, from_module: str, depth: int) -> str | None:
