@@ -213,3 +213,15 @@ def test_help_lists_every_option_and_keeps_bracketed_text(cli: Any) -> None:
         assert option in res.stdout, option
     assert "pyproject.toml" in res.stdout and "current directory" in res.stdout
     assert "text|json|sarif|github" in res.stdout
+
+
+def test_terminal_renderings_of_statistics_and_rules(cli: Any, fake: dict[str, Any]) -> None:
+    env = {"FORCE_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "120"}
+    res = cli("lint", "--statistics", env=env)
+    assert res.exit_code == 1
+    assert "DBC201" in res.stdout and "hardcoded-dsn-password" in res.stdout
+    res = cli("rules", env=env)
+    assert res.exit_code == 0 and "\x1b[" in res.stdout and "DBC303" in res.stdout
+    res = cli("rules", "DBC201", env=env)
+    assert res.exit_code == 0
+    assert "What it does" in res.stdout and "#dbc201-hardcoded-dsn-password" in res.stdout
