@@ -347,6 +347,7 @@ def render_lint(
     if output is not None:
         text = render_report(result, fmt, rules, statistics=statistics)
         try:
+            output.parent.mkdir(parents=True, exist_ok=True)
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None

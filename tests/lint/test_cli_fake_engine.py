@@ -118,11 +118,20 @@ def test_output_file_gets_the_report_and_stdout_stays_empty(
     assert "Report written to report.out" in res.stderr
 
 
+def test_output_creates_parent_directories(cli: Any, fake: dict[str, Any]) -> None:
+    res = cli("lint", "--format", "sarif", "--output", "reports/ci/dbctl.sarif")
+    assert res.exit_code == 1
+    assert json.loads(Path("reports/ci/dbctl.sarif").read_text())["version"] == "2.1.0"
+
+
 def test_output_to_unwritable_place_is_exit_2(cli: Any, fake: dict[str, Any]) -> None:
-    res = cli("lint", "--output", "no/such/dir/report.txt")
-    assert res.exit_code == 2
-    assert "cannot write no/such/dir/report.txt" in res.stderr
-    assert "Traceback" not in res.all
+    Path("adir").mkdir()
+    Path("afile").write_text("")
+    for target in ("adir", "afile/report.txt"):
+        res = cli("lint", "--output", target)
+        assert res.exit_code == 2
+        assert f"cannot write {target}" in res.stderr
+        assert "Traceback" not in res.all
 
 
 def test_statistics(cli: Any, fake: dict[str, Any]) -> None:
@@ -184,6 +193,7 @@ def test_rules_code_prints_its_documentation(cli: Any, fake: dict[str, Any]) -> 
     assert res.stdout.startswith("DBC201 hardcoded-dsn-password\n")
     for section in ("## What it does", "## Why is this bad?", "## Example", "Use instead:"):
         assert section in res.stdout
+    assert cli("rules", "hardcoded-dsn-password").stdout.startswith("DBC201 ")  # by name
     res = cli("rules", "DBC2")  # a prefix lists those rules
     assert [ln.split()[0] for ln in res.stdout.splitlines()] == ["DBC201", "DBC202"]
     doc = json.loads(cli("rules", "DBC303", "--format", "json").stdout)["rule"]
