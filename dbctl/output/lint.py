@@ -360,12 +360,11 @@ def render_lint(
         text = render_report(result, fmt, rules, statistics=statistics)
         sys.stdout.write(text)
         sys.stdout.flush()
-    if fmt in {"text", "github"} or output is not None:
-        for e in sorted(result.errors, key=lambda e: e.path):
-            err.print(
-                f"[bold red]error:[/bold red] could not lint {escape(e.path)}: "
-                f"{escape(_one_line(e.message))}"
-            )
+    for e in sorted(result.errors, key=lambda e: e.path):
+        err.print(
+            f"[bold red]error:[/bold red] could not lint {escape(e.path)}: "
+            f"{escape(_one_line(e.message))}"
+        )
     if statistics and fmt != "text":
         for line in statistics_lines(result):
             err.print(escape(line))

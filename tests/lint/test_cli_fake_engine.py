@@ -60,8 +60,11 @@ def test_could_not_lint_is_exit_2_even_with_exit_zero(cli: Any, fake: dict[str, 
     res = cli("lint", "--exit-zero")
     assert res.exit_code == 2
     assert "could not lint broken/loop: symlink loop" in res.stderr
+    for fmt in ("json", "sarif", "github"):
+        res = cli("lint", "--format", fmt)
+        assert res.exit_code == 2
+        assert "could not lint broken/loop: symlink loop" in res.stderr, fmt
     res = cli("lint", "--format", "json")
-    assert res.exit_code == 2
     assert json.loads(res.stdout)["errors"] == [{"path": "broken/loop", "message": "symlink loop"}]
 
 
