@@ -254,6 +254,8 @@ class Scope:
     parent: Scope | None
     env: dict[str, str] = field(default_factory=dict)
     info: dict[str, Any] | None = None  # the function's summary entry
+    func: Scope | None = None  # the innermost function scope (this one, if a function)
+    names: set[str] = field(default_factory=set)  # names loaded in this function
 
     @property
     def is_function(self) -> bool:
@@ -304,11 +306,39 @@ class FileContext:
         self.claimed: set[int] = set()  # string nodes owned by DBC203 (not DBC201)
         self.settings_classes: set[str] = set()
         self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
+        self.scopes: list[Scope] = []
+        self._memo_node: ast.AST | None = None
+        self._memo_value: str | None = None
+
+    def finish(self) -> None:
+        """After the walk: the module-level names each function uses (canonical)."""
+        for scope in self.scopes:
+            fn = scope.func
+            if fn is None or fn.info is None or not scope.names:
+                continue
+            uses: list[str] = fn.info["uses"]
+            for name in sorted(scope.names):
+                s: Scope | None = scope
+                local = False
+                while s is not None and s.node is not None:
+                    if name in s.env:
+                        local = True
+                        break
+                    s = s.parent
+                if not local:
+                    uses.append(self.imports.get(name, f"{self.module}.{name}"))
 
     # -- names ---------------------------------------------------------------------------
     def canonical(self, node: ast.AST) -> str | None:
         """The canonical dotted name of a Name/Attribute chain, import aliases resolved;
         ``None`` for local variables and anything else."""
+        if node is self._memo_node:
+            return self._memo_value
+        value = self._canonical(node)
+        self._memo_node, self._memo_value = node, value
+        return value
+
+    def _canonical(self, node: ast.AST) -> str | None:
         parts: list[str] = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
@@ -451,12 +481,7 @@ class FileContext:
     @property
     def function(self) -> Scope | None:
         """The innermost enclosing function scope (``None`` at module or class level)."""
-        scope: Scope | None = self.scope
-        while scope is not None and scope.node is not None:
-            if scope.is_function:
-                return scope
-            scope = scope.parent
-        return None
+        return self.scope.func
 
     def in_async(self) -> bool:
         fn = self.function
@@ -574,15 +599,17 @@ class Walker:
     def walk(self, ctx: FileContext) -> None:
         dispatch = self.dispatch
         module_scope = ctx.module_scope
+        module_scope.func = None
         stack: list[tuple[ast.AST, Scope]] = [(ctx.tree, module_scope)]
         pop, push = stack.pop, stack.append
-        iter_fields = ast.iter_fields
-        ast_type = ast.AST
         scope_types = _SCOPE_TYPES
         core = _CORE
+        child_fields = _CHILD_FIELDS
+        current = module_scope
         while stack:
             node, scope = pop()
-            ctx.scope = scope
+            if scope is not current:
+                ctx.scope = current = scope
             ntype = type(node)
             pre = core.get(ntype)
             if pre is not None:
@@ -593,8 +620,10 @@ class Walker:
                     handler(node, ctx)
             if ntype in scope_types:
                 inner = _enter_scope(node, ctx, scope)
+                ctx.scope = current = scope
+                ctx.scopes.append(inner)
                 children: list[tuple[ast.AST, Scope]] = []
-                for name, value in iter_fields(node):
+                for name, value in ast.iter_fields(node):
                     target = inner if name == "body" else scope
                     if name == "args" and isinstance(value, ast.arguments):
                         # defaults are evaluated in the enclosing scope
@@ -605,17 +634,43 @@ class Walker:
                 for item in reversed(children):
                     push(item)
                 continue
+            fields = child_fields.get(ntype)
+            if fields is None:
+                fields = child_fields[ntype] = _child_fields(ntype)
+            if not fields:
+                continue
             children = []
-            for _, value in iter_fields(node):
-                if isinstance(value, list):
+            for name in fields:
+                value = getattr(node, name, None)
+                if value is None:
+                    continue
+                if type(value) is list:
                     for v in value:
-                        if isinstance(v, ast_type):
+                        if v is not None and type(v) is not str:
                             children.append((v, scope))
-                elif isinstance(value, ast_type):
+                else:
                     children.append((value, scope))
-            for item in reversed(children):
-                push(item)
+            if len(children) == 1:
+                push(children[0])
+            else:
+                for item in reversed(children):
+                    push(item)
         ctx.scope = module_scope
+        ctx.finish()
+
+
+#: fields that never hold a node worth visiting (expression contexts, operators, names)
+_SKIP_FIELDS = frozenset(
+    {"ctx", "op", "ops", "type_comment", "kind", "id", "attr", "name", "arg", "asname",
+     "module", "level", "names", "conversion", "is_async", "simple", "lineno", "tag"}
+)
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def _child_fields(ntype: type[ast.AST]) -> tuple[str, ...]:
+    if ntype is ast.Constant or not issubclass(ntype, ast.AST):
+        return ()
+    return tuple(f for f in ntype._fields if f not in _SKIP_FIELDS)
 
 
 def _collect(value: Any, scope: Scope, out: list[tuple[ast.AST, Scope]]) -> None:
@@ -628,13 +683,16 @@ def _collect(value: Any, scope: Scope, out: list[tuple[ast.AST, Scope]]) -> None
 def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
     if isinstance(node, ast.ClassDef):
         qn = f"{parent.qualname}.{node.name}" if parent.qualname else node.name
-        return Scope(qn, False, node, parent)
+        return Scope(qn, False, node, parent, func=None)
     if isinstance(node, ast.Lambda):
-        return Scope(f"{parent.qualname}.<lambda>" if parent.qualname else "<lambda>",
-                     False, node, parent)
+        lam = Scope(f"{parent.qualname}.<lambda>" if parent.qualname else "<lambda>",
+                    False, node, parent)
+        lam.func = lam
+        return lam
     assert isinstance(node, _FUNC_TYPES)
     qn = f"{parent.qualname}.{node.name}" if parent.qualname else node.name
     scope = Scope(qn, isinstance(node, ast.AsyncFunctionDef), node, parent)
+    scope.func = scope
     ctx.scope = parent
     info = _function_info(node, ctx, scope)
     scope.info = info
@@ -823,15 +881,9 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
 
 
 def _on_name(node: ast.AST, ctx: FileContext) -> None:
-    assert isinstance(node, ast.Name)
-    if isinstance(node.ctx, ast.Load) and id(node) not in ctx.not_uses:
-        fn = ctx.function
-        if fn is not None and fn.info is not None:
-            canon = ctx.canonical(node)
-            if canon is not None:
-                info_uses: list[str] = fn.info["uses"]
-                if not info_uses or info_uses[-1] != canon:
-                    info_uses.append(canon)
+    fn = ctx.scope.func
+    if fn is not None and type(node.ctx) is ast.Load and id(node) not in ctx.not_uses:  # type: ignore[attr-defined]
+        fn.names.add(node.id)  # type: ignore[attr-defined]
 
 
 def _on_return(node: ast.AST, ctx: FileContext) -> None:
