@@ -2,15 +2,25 @@
 
 The docstring has the sections ``## What it does``, ``## Why is this bad?``,
 ``## Example`` and ``Use instead:`` (it is the documentation shown by
-``dbctl rules CODE``, SARIF and docs/rules.md). The checking API is defined by the
-engine (``dbctl.lint.engine``).
+``dbctl rules CODE``, SARIF and docs/rules.md).
+
+Checking API: a rule names the AST node types it wants in ``node_types``; the walker
+(:class:`dbctl.lint.context.Walker`) calls :meth:`Rule.check` with each such node and the
+:class:`~dbctl.lint.context.FileContext`, in which the enclosing scope, the import
+aliases and the kinds of values are known. A rule reports with ``ctx.report(...)``, or
+``ctx.defer(...)`` / ``ctx.check_kind(...)`` when the answer depends on other modules
+(resolved by the project index). Rules are stateless: every method is a classmethod.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+import ast
+from typing import TYPE_CHECKING, ClassVar
 
 from dbctl.lint.model import Severity
+
+if TYPE_CHECKING:
+    from dbctl.lint.context import FileContext
 
 
 class Rule:
@@ -18,6 +28,7 @@ class Rule:
     name: ClassVar[str]
     category: ClassVar[str]  # correctness | credentials | deprecated | performance | ...
     severity: ClassVar[Severity] = Severity.error
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
 
     @classmethod
     def summary(cls) -> str:
@@ -25,3 +36,7 @@ class Rule:
         doc = cls.__doc__ or ""
         body = doc.split("## What it does", 1)[-1].strip()
         return body.split("\n\n", 1)[0].replace("\n", " ").strip()
+
+    @classmethod
+    def check(cls, node: ast.AST, ctx: FileContext) -> None:
+        """Inspect ``node`` (one of ``node_types``); report through ``ctx``."""

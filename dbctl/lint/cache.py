@@ -1,0 +1,74 @@
+"""The lint cache: per-file summaries in ``.dbctl_cache/``, keyed by content hash.
+
+One JSON file per dbctl version and rule set holds ``{path: [content hash, summary]}``.
+A summary holds the per-file facts, local findings and deferred findings of one file;
+it does not depend on the configuration (``select``/``ignore``/``per-file-ignores`` are
+applied afterwards), so changing the configuration never forces a re-parse. The
+cross-module pass is recomputed from all summaries on every run. A missing, corrupt or
+unwritable cache is ignored (the run is just slower); JSON, never pickle, so a
+tampered cache cannot execute code.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from dbctl import __version__
+
+#: Bump when the summary format or any rule's logic changes.
+SCHEMA = 1
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class LintCache:
+    def __init__(self, directory: Path, rule_codes: list[str]) -> None:
+        self.directory = directory
+        key = content_hash(f"{SCHEMA}|{__version__}|{','.join(rule_codes)}".encode())
+        self.path = directory / f"lint-{key}.json"
+        self.entries: dict[str, list[Any]] = {}
+        self.dirty = False
+
+    def load(self) -> None:
+        try:
+            data = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return
+        if isinstance(data, dict) and isinstance(data.get("files"), dict):
+            self.entries = data["files"]
+
+    def get(self, rel: str, digest: str) -> dict[str, Any] | None:
+        entry = self.entries.get(rel)
+        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
+            summary = entry[1]
+            return summary if isinstance(summary, dict) else None
+        return None
+
+    def put(self, rel: str, digest: str, summary: dict[str, Any]) -> None:
+        self.entries[rel] = [digest, summary]
+        self.dirty = True
+
+    def save(self) -> None:
+        if not self.dirty:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            tag = self.directory / "CACHEDIR.TAG"
+            if not tag.exists():
+                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
+                (self.directory / ".gitignore").write_text("*\n")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".lint-", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump({"schema": SCHEMA, "files": self.entries}, fh, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except OSError:
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)

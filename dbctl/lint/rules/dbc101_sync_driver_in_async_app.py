@@ -1,0 +1,69 @@
+"""DBC101 sync-driver-in-async-app."""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from dbctl.lint.context import SYNC_DRIVER_CALLS, FileContext
+from dbctl.lint.model import Severity
+from dbctl.lint.rule import Rule
+
+
+class SyncDriverInAsyncApp(Rule):
+    """
+    ## What it does
+    Flags a synchronous PostgreSQL driver (psycopg2, pg8000, psycopg 3's sync `connect`
+    or `ConnectionPool`) opened inside `async def` code, or inside a sync function that
+    `async def` code calls (directly or through other project functions).
+
+    ## Why is this bad?
+    A sync driver blocks the event loop for the whole network round trip: while one
+    request waits for PostgreSQL, the server answers nobody. Importing a driver only for
+    its exception classes, Alembic's `env.py`, scripts and plain-`def` routes (run in a
+    threadpool) are not flagged.
+
+    ## Example
+    ```python
+    import psycopg2
+
+    async def count_users():
+        conn = psycopg2.connect("dbname=app")
+        return conn
+    ```
+
+    Use instead:
+    ```python
+    import asyncpg
+
+    async def count_users():
+        conn = await asyncpg.connect("postgresql://app@localhost/app")
+        return conn
+    ```
+    """
+
+    code: ClassVar[str] = "DBC101"
+    name: ClassVar[str] = "sync-driver-in-async-app"
+    category: ClassVar[str] = "correctness"
+    severity: ClassVar[Severity] = Severity.error
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+
+    @classmethod
+    def check(cls, node: ast.AST, ctx: FileContext) -> None:
+        assert isinstance(node, ast.Call)
+        if ctx.is_alembic:
+            return
+        canon = ctx.canonical(node.func)
+        if canon not in SYNC_DRIVER_CALLS:
+            return
+        fn = ctx.function
+        if fn is None:
+            return
+        message = f"sync driver call `{canon}()` blocks the event loop of the async app"
+        if fn.is_async:
+            ctx.report(cls, node, f"{message} (inside `async def {fn.qualname}`)")
+        else:
+            ctx.defer(
+                cls, node, f"{message} (`{fn.qualname}` is called from async code)",
+                [["async_reached", ctx.func_canonical(fn) or ""]],
+            )

@@ -1,0 +1,53 @@
+"""DBC102 sync-engine-in-async-app (a project-wide rule: see dbctl.lint.index)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from dbctl.lint.model import Severity
+from dbctl.lint.rule import Rule
+
+
+class SyncEngineInAsyncApp(Rule):
+    """
+    ## What it does
+    Flags a module-level sync SQLAlchemy engine (`create_engine`) whose sessions or
+    connections reach `async def` code: routes, dependencies, middleware, lifespan
+    handlers, or sync dependencies and helpers that async code calls. Reported where
+    the engine is created, naming one async user.
+
+    ## Why is this bad?
+    Every query through a sync engine blocks the event loop. Engines used only by
+    Alembic's `env.py`, scripts, schedulers, tests or plain-`def` routes (FastAPI runs
+    those in a threadpool) are fine and not flagged.
+
+    ## Example
+    ```python
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    engine = create_engine("postgresql+psycopg2://app@db/app")
+    SessionLocal = sessionmaker(bind=engine)
+
+    async def list_users():
+        with SessionLocal() as session:
+            return session
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+
+    engine = create_async_engine("postgresql+asyncpg://app@db/app")
+    SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def list_users():
+        async with SessionLocal() as session:
+            return session
+    ```
+    """
+
+    code: ClassVar[str] = "DBC102"
+    name: ClassVar[str] = "sync-engine-in-async-app"
+    category: ClassVar[str] = "correctness"
+    severity: ClassVar[Severity] = Severity.error

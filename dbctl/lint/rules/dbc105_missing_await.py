@@ -1,0 +1,64 @@
+"""DBC105 missing-await."""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from dbctl.lint.context import ASYNC_KINDS_BY_METHOD, FileContext
+from dbctl.lint.model import Severity
+from dbctl.lint.rule import Rule
+
+
+class MissingAwait(Rule):
+    """
+    ## What it does
+    Flags a coroutine method of an `AsyncSession`, `AsyncConnection`, `AsyncEngine` or
+    async driver connection (`execute`, `commit`, `scalars`, `dispose`, …) called without
+    `await`, as a statement or assigned to a name.
+
+    ## Why is this bad?
+    The coroutine is created and never run: the query is not sent, the transaction is
+    not committed, and Python only warns "coroutine was never awaited" at garbage
+    collection.
+
+    ## Example
+    ```python
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    async def save(session: AsyncSession, user):
+        session.add(user)
+        session.commit()
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    async def save(session: AsyncSession, user):
+        session.add(user)
+        await session.commit()
+    ```
+    """
+
+    code: ClassVar[str] = "DBC105"
+    name: ClassVar[str] = "missing-await"
+    category: ClassVar[str] = "correctness"
+    severity: ClassVar[Severity] = Severity.error
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Expr, ast.Assign, ast.AnnAssign)
+
+    @classmethod
+    def check(cls, node: ast.AST, ctx: FileContext) -> None:
+        assert isinstance(node, ast.Expr | ast.Assign | ast.AnnAssign)
+        call = node.value
+        if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Attribute):
+            return
+        method = call.func.attr
+        kinds = ASYNC_KINDS_BY_METHOD.get(method)
+        if not kinds:
+            return
+        base = ctx.kind_of(call.func.value)
+        ctx.check_kind(
+            cls, call, f"coroutine `.{method}()` of an async session/connection/engine is "
+            "called without `await` (it never runs)", base, kinds,
+        )

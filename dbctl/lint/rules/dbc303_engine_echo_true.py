@@ -1,0 +1,59 @@
+"""DBC303 engine-echo-true."""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from dbctl.lint.context import (
+    ASYNC_ENGINE_FACTORIES,
+    ENGINE_FACTORIES,
+    FileContext,
+    keyword,
+    sqla_last,
+)
+from dbctl.lint.model import Severity
+from dbctl.lint.rule import Rule
+
+
+class EngineEchoTrue(Rule):
+    """
+    ## What it does
+    Flags a literal `echo=True` (or `echo="debug"`) passed to `create_engine` /
+    `create_async_engine`.
+
+    ## Why is this bad?
+    Every statement and its parameters are logged: noisy, slow, and it writes personal
+    data and sometimes secrets into production logs. Drive it from settings instead.
+
+    ## Example
+    ```python
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(DATABASE_URL, echo=True)
+    ```
+
+    Use instead:
+    ```python
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(DATABASE_URL, echo=settings.sql_echo)
+    ```
+    """
+
+    code: ClassVar[str] = "DBC303"
+    name: ClassVar[str] = "engine-echo-true"
+    category: ClassVar[str] = "performance"
+    severity: ClassVar[Severity] = Severity.warning
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+
+    @classmethod
+    def check(cls, node: ast.AST, ctx: FileContext) -> None:
+        assert isinstance(node, ast.Call)
+        last = sqla_last(ctx.canonical(node.func))
+        if last not in ENGINE_FACTORIES and last not in ASYNC_ENGINE_FACTORIES:
+            return
+        echo = keyword(node, "echo")
+        if isinstance(echo, ast.Constant) and (echo.value is True or echo.value == "debug"):
+            ctx.report(cls, echo, f"literal `echo={echo.value!r}` on an engine logs every "
+                       "statement; take it from settings")

@@ -1,0 +1,75 @@
+"""DBC306 session-not-closed."""
+
+from __future__ import annotations
+
+import ast
+from typing import ClassVar
+
+from dbctl.lint.context import SESSION_KINDS, FileContext
+from dbctl.lint.model import Severity
+from dbctl.lint.rule import Rule
+
+
+class SessionNotClosed(Rule):
+    """
+    ## What it does
+    Flags a FastAPI dependency (a `Depends(...)` target) that `return`s a new session
+    instead of `yield`ing it inside `with` / `try: … finally: close()`.
+
+    ## Why is this bad?
+    Nobody closes a returned session: its connection goes back to the pool only when
+    the garbage collector finds it, and under load the pool runs dry
+    (`QueuePool limit … overflow … reached`).
+
+    ## Example
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    app = FastAPI()
+    SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def get_session():
+        return SessionLocal()
+
+    @app.get("/users")
+    async def users(session: AsyncSession = Depends(get_session)):
+        return []
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    app = FastAPI()
+    SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+
+    async def get_session():
+        async with SessionLocal() as session:
+            yield session
+
+    @app.get("/users")
+    async def users(session: AsyncSession = Depends(get_session)):
+        return []
+    ```
+    """
+
+    code: ClassVar[str] = "DBC306"
+    name: ClassVar[str] = "session-not-closed"
+    category: ClassVar[str] = "correctness"
+    severity: ClassVar[Severity] = Severity.warning
+    node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Return,)
+
+    @classmethod
+    def check(cls, node: ast.AST, ctx: FileContext) -> None:
+        assert isinstance(node, ast.Return)
+        fn = ctx.function
+        if fn is None or node.value is None:
+            return
+        canon = ctx.func_canonical(fn) or ""
+        ctx.check_kind(
+            cls, node, f"dependency `{fn.qualname}` returns a session that is never closed; "
+            "`yield` it from a `with` block instead", ctx.kind_of(node.value), SESSION_KINDS,
+            extra=[["dependency", canon], ["not_gen", canon]],
+        )

@@ -1,0 +1,141 @@
+"""The cache re-parses only changed files and keeps cross-module results right;
+the process pool gives the same answer as one process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import dbctl.lint.engine as engine_mod
+from tests.lint.conftest import PROJECTS, run_lint
+
+CRUD_IO = """from sqlalchemy.orm import Session
+
+
+def get_user(db: Session, uid):
+    return db.get(User, uid)
+"""
+CRUD_PURE = "def get_user(db, uid):\n    return {'id': uid}\n"
+ROUTE = """from fastapi import FastAPI
+from sqlalchemy.orm import Session
+
+from app.crud import get_user
+
+app = FastAPI()
+
+
+@app.get("/u")
+async def read(db: Session):
+    return get_user(db, 1)
+"""
+
+
+@pytest.fixture
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    seen: list[str] = []
+    real = engine_mod.analyze
+
+    def counted(rel: str, data: bytes):  # type: ignore[no-untyped-def]
+        seen.append(rel)
+        return real(rel, data)
+
+    monkeypatch.setattr(engine_mod, "analyze", counted)
+    return seen
+
+
+def _write(root: Path, files: dict[str, str]) -> None:
+    for rel, text in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+
+
+def test_warm_run_reparses_only_changed_files_and_stays_correct(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counting: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"app/__init__.py": "", "app/crud.py": CRUD_IO, "app/main.py": ROUTE})
+
+    def run():  # type: ignore[no-untyped-def]
+        counting.clear()
+        return run_lint([Path(".")], tmp_path, use_cache=True)
+
+    first = run()
+    assert sorted(counting) == ["app/__init__.py", "app/crud.py", "app/main.py"]
+    assert [(f.path, f.code) for f in first.findings] == [("app/main.py", "DBC103")]
+    assert (tmp_path / ".dbctl_cache").is_dir()
+
+    second = run()
+    assert counting == []
+    assert second.findings == first.findings
+
+    # only crud.py changes; the finding in main.py (unchanged, cached) must go away
+    (tmp_path / "app" / "crud.py").write_text(CRUD_PURE)
+    third = run()
+    assert counting == ["app/crud.py"]
+    assert third.findings == []
+
+    (tmp_path / "app" / "crud.py").write_text(CRUD_IO)
+    fourth = run()
+    assert counting == ["app/crud.py"]
+    assert [(f.path, f.code) for f in fourth.findings] == [("app/main.py", "DBC103")]
+
+
+def test_config_change_needs_no_reparse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counting: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"m.py": 'U = "postgresql://a:s3cret@h/d"\n'})
+    assert len(run_lint([Path(".")], tmp_path, use_cache=True).findings) == 1
+    counting.clear()
+    again = run_lint([Path(".")], tmp_path, use_cache=True, enabled=frozenset({"DBC303"}))
+    assert counting == [] and again.findings == []
+
+
+def test_corrupt_or_unwritable_cache_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"m.py": 'U = "postgresql://a:s3cret@h/d"\n'})
+    run_lint([Path(".")], tmp_path, use_cache=True)
+    for cache_file in (tmp_path / ".dbctl_cache").glob("lint-*.json"):
+        cache_file.write_text("{not json")
+    assert len(run_lint([Path(".")], tmp_path, use_cache=True).findings) == 1
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the cache directory should be")
+    result = run_lint([Path(".")], tmp_path, use_cache=True, cache_dir=blocker / "cache")
+    assert len(result.findings) == 1
+
+
+def test_cache_is_json_keyed_by_content_hash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"m.py": "x = 1\n"})
+    run_lint([Path(".")], tmp_path, use_cache=True)
+    (cache_file,) = (tmp_path / ".dbctl_cache").glob("lint-*.json")
+    data = json.loads(cache_file.read_text())
+    digest, summary = data["files"]["m.py"]
+    assert len(digest) == 32 and summary["module"] == "m"
+    assert (tmp_path / ".dbctl_cache" / "CACHEDIR.TAG").exists()
+
+
+def test_parallel_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # copy the mistakes project many times under distinct package names
+    src = PROJECTS / "mistakes"
+    copies = engine_mod.PARALLEL_THRESHOLD // 10 + 2
+    for i in range(copies):
+        for path in src.rglob("*"):
+            if path.is_file() and path.name != "expected.txt":
+                target = tmp_path / f"p{i}" / path.relative_to(src)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(path.read_bytes())
+    monkeypatch.chdir(tmp_path)
+    files = sum(1 for _ in tmp_path.rglob("*.py"))
+    assert files >= engine_mod.PARALLEL_THRESHOLD
+    seq = run_lint([Path(".")], tmp_path, jobs=1)
+    par = run_lint([Path(".")], tmp_path, jobs=2)
+    assert par.findings == seq.findings
+    assert len(seq.findings) > copies * 20
