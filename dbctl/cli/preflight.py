@@ -1,9 +1,97 @@
-"""`dbctl preflight` commands (registered on the root app by :func:`register`)."""
+"""``dbctl preflight``: lint + check as one CI step."""
 
 from __future__ import annotations
 
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from dbctl.cli.common import load
+from dbctl.cli.options import EnvFileOpt, TimeoutOpt
+
+
+class PreflightFormat(StrEnum):
+    human = "human"
+    json = "json"
+    github = "github"
+
+
+def preflight(
+    *,
+    path: Annotated[
+        Path,
+        typer.Argument(help="The app's code to lint.", metavar="PATH", show_default="."),
+    ] = Path("."),
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--url",
+            metavar="URL",
+            help="Database URL (overrides DBCTL_URL / DATABASE_URL / .env); repeat it to "
+            "check several databases.",
+            show_default=False,
+        ),
+    ] = None,
+    env_file: EnvFileOpt = None,
+    timeout: TimeoutOpt = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", min=0, help="Retry for up to this many seconds while unreachable."
+        ),
+    ] = 0.0,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Treat check warnings as failures.")
+    ] = False,
+    models: Annotated[
+        str | None,
+        typer.Option("--models", help="The app's models as MODULE:ATTR.", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        PreflightFormat, typer.Option("--format", help="Output format.")
+    ] = PreflightFormat.human,
+) -> None:
+    """Lint PATH and check the database in one step: "is this app ready to deploy?".
+
+    Exit 3 if the database is unreachable, else 1 if lint found something or a check
+    failed (or warned, with --strict), else 0. With GITHUB_STEP_SUMMARY set, a Markdown
+    summary is appended to that file.
+    """
+    import asyncio
+
+    from dbctl.core.check import resolve_targets
+    from dbctl.core.preflight import run_preflight
+    from dbctl.lint.config import check_paths, load_lint_config
+    from dbctl.lint.engine import lint_paths
+    from dbctl.output.check import retry_line, retry_line_named
+    from dbctl.output.lint import exit_code
+    from dbctl.output.preflight import render_preflight
+
+    single = url[0] if url and len(url) == 1 else None
+    loaded = load(env_file, url=single, timeout=timeout, models=models)
+    targets = resolve_targets(loaded, url)
+    if targets is None:
+        loaded.database_url()  # no URL / unusable URL: exit 2 before any work
+    paths = check_paths([path])
+    config = load_lint_config()
+    report = asyncio.run(
+        run_preflight(
+            paths,
+            loaded,
+            targets,
+            lint=lambda p: lint_paths(p, config),
+            lint_exit=exit_code,
+            wait_s=wait,
+            strict=strict,
+            on_retry=retry_line,
+            on_retry_named=retry_line_named,
+        )
+    )
+    raise typer.Exit(render_preflight(report, fmt.value))
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("preflight")(preflight)

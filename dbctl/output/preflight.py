@@ -1,0 +1,133 @@
+"""Renderers for ``dbctl preflight``: human, json, github, and the GitHub step summary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+from dbctl.core.check import CheckReport
+from dbctl.core.preflight import PreflightReport
+from dbctl.errors import UsageError, scrub
+from dbctl.output import escape, stdout, write_json, write_text
+from dbctl.output.check import plain_text, render_check, render_multi
+from dbctl.output.lint import _gh_data, _gh_prop, github_report, json_report, summary_line
+from dbctl.output.lint import text_lines as lint_lines
+
+_GH_LEVEL = {"fail": "error", "warn": "warning"}
+_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "skip": "⏭️"}
+
+
+def verdict(report: PreflightReport) -> str:
+    lint = summary_line(report.lint)
+    failed = sorted(
+        {code for _n, r in report.check_reports() for code in r.failed_codes}
+    )
+    check = f"check {report.check.status}" + (f" ({', '.join(failed)})" if failed else "")
+    return f"preflight {report.status} (exit {report.exit_code}): lint: {lint} {check}."
+
+
+def render_preflight(report: PreflightReport, fmt: str) -> int:
+    """Write the combined report; append the step summary; return the exit code."""
+    match fmt:
+        case "json":
+            write_json(report.to_json(json_report(report.lint)))
+        case "github":
+            write_text(github_report(report.lint) + check_annotations(report))
+            write_text(verdict(report) + "\n")
+        case "human":
+            _human(report)
+        case _:
+            raise UsageError(f"unknown format {fmt!r}")
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_file:
+        try:
+            with Path(summary_file).open("a", encoding="utf-8") as fh:
+                fh.write(scrub(step_summary(report)))
+        except OSError as exc:
+            raise UsageError(
+                f"cannot append to GITHUB_STEP_SUMMARY ({summary_file}): {exc.strerror}"
+            ) from None
+    return report.exit_code
+
+
+def _human(report: PreflightReport) -> None:
+    terminal = sys.stdout.isatty()
+    lines = lint_lines(report.lint)
+    if terminal:
+        console = stdout()
+        console.rule("[bold]lint[/bold]", align="left")
+        for line in lines:
+            console.print(escape(line))
+        console.print(escape(summary_line(report.lint)))
+        console.rule("[bold]check[/bold]", align="left")
+    else:
+        write_text("== lint ==\n" + "".join(ln + "\n" for ln in lines))
+        write_text(summary_line(report.lint) + "\n\n== check ==\n")
+    if isinstance(report.check, CheckReport):
+        render_check(report.check, "human")
+    else:
+        render_multi(report.check, "human")
+    if terminal:
+        style = {"pass": "green", "warn": "yellow", "fail": "bold red"}[report.status]
+        stdout().print(f"[{style}]{escape(verdict(report))}[/{style}]")
+    else:
+        write_text("\n" + verdict(report) + "\n")
+
+
+def check_annotations(report: PreflightReport) -> str:
+    """``::error``/``::warning`` workflow commands for failed and warning checks."""
+    out = []
+    for name, check in report.check_reports():
+        for c in check.checks:
+            level = _GH_LEVEL.get(c.status)
+            if level is None:
+                continue
+            where = f" [{name}]" if name else ""
+            title = f"dbctl check {c.id}{where}" + (f" ({c.code})" if c.code else "")
+            message = c.summary + (f" — hint: {c.hint}" if c.hint else "")
+            out.append(f"::{level} title={_gh_prop(title)}::{_gh_data(message)}\n")
+    return "".join(out)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def step_summary(report: PreflightReport) -> str:
+    """The Markdown appended to ``$GITHUB_STEP_SUMMARY``."""
+    lines = [
+        f"## {_ICON[report.status]} dbctl preflight: {report.status} (exit {report.exit_code})",
+        "",
+        f"### Lint — {_md(summary_line(report.lint))}",
+        "",
+    ]
+    findings = sorted(report.lint.findings, key=lambda f: (f.path, f.line, f.col))
+    if findings:
+        counts = Counter(f.code for f in findings)
+        lines += ["| rule | count |", "|---|---:|"]
+        lines += [f"| {code} | {n} |" for code, n in sorted(counts.items())]
+        lines += ["", "| where | rule | message |", "|---|---|---|"]
+        for f in findings[:50]:
+            lines.append(f"| `{_md(f.path)}:{f.line}` | {f.code} | {_md(f.message)} |")
+        if len(findings) > 50:
+            lines.append(f"| … | | {len(findings) - 50} more |")
+        lines.append("")
+    for name, check in report.check_reports():
+        title = f"{name}: " if name else ""
+        lines += [
+            f"### Database — {title}{_md(check.target)}: {check.status} (exit {check.exit_code})",
+            "",
+            "| | check | summary |",
+            "|---|---|---|",
+        ]
+        for c in check.checks:
+            code = f" `{c.code}`" if c.code and c.status in {"warn", "fail"} else ""
+            hint = f"<br>hint: {_md(c.hint)}" if c.hint and c.status in {"warn", "fail"} else ""
+            lines.append(f"| {_ICON[c.status]} | {c.id} | {_md(c.summary)}{code}{hint} |")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["check_annotations", "plain_text", "render_preflight", "step_summary", "verdict"]
