@@ -222,21 +222,35 @@ def users_list(
     loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
     s = loaded.settings
     chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
-    outcome = asyncio.run(
-        run_list(
-            loaded.database_url(),
-            timeout=s.timeout,
-            schema=s.db_schema,
-            table=s.users_table,
-            fmt=chosen,
-            sink=users_sink(),
-            search=search,
-            order=order,
-            after=after,
-            limit=None if all_rows else limit,
+    try:
+        outcome = asyncio.run(
+            run_list(
+                loaded.database_url(),
+                timeout=s.timeout,
+                schema=s.db_schema,
+                table=s.users_table,
+                fmt=chosen,
+                sink=users_sink(),
+                search=search,
+                order=order,
+                after=after,
+                limit=None if all_rows else limit,
+            )
         )
-    )
+    except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done
+        _quiet_stdout()
+        return
     render_list_outcome(outcome, after=after)
+
+
+def _quiet_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (e.g. under CliRunner)
+        pass
 
 
 @users_app.command("count")

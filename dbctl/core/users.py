@@ -30,6 +30,8 @@ class Query:
     args: list[Any]
     order: str
     limit: int | None
+    ordered: bool = True
+    filtered: bool = False
 
     @property
     def limited_sql(self) -> str:
@@ -88,10 +90,21 @@ def build_query(
     sql = f"SELECT * FROM {table.qualified}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {quote_ident(order_col.name)}"
-    if table.primary_key and order_col.name not in table.primary_key:
-        sql += ", " + ", ".join(quote_ident(c) for c in table.primary_key)
-    return Query(table=table, sql=sql, args=args, order=order_col.name, limit=limit)
+    # --all without --order/--after streams in storage order, like COPY table TO STDOUT
+    ordered = limit is not None or order is not None or after is not None
+    if ordered:
+        sql += f" ORDER BY {quote_ident(order_col.name)}"
+        if table.primary_key and order_col.name not in table.primary_key:
+            sql += ", " + ", ".join(quote_ident(c) for c in table.primary_key)
+    return Query(
+        table=table,
+        sql=sql,
+        args=args,
+        order=order_col.name,
+        limit=limit,
+        ordered=ordered,
+        filtered=bool(where),
+    )
 
 
 async def _table(conn: Any, schema: str, name: str) -> Table:
@@ -189,7 +202,15 @@ async def copy_out(
     conn: Any, query: Query, fmt: str, write: Callable[[bytes], Awaitable[None]]
 ) -> int:
     """Stream ``csv`` (with a header) or ``jsonl`` through COPY TO STDOUT; the row count."""
-    if fmt == "csv":
+    if fmt == "csv" and not query.ordered and not query.filtered and query.limit is None:
+        status = await conn.copy_from_table(
+            query.table.name,
+            schema_name=query.table.schema,
+            output=write,
+            format="csv",
+            header=True,
+        )
+    elif fmt == "csv":
         status = await conn.copy_from_query(
             query.limited_sql, *query.args, output=write, format="csv", header=True
         )
