@@ -772,6 +772,8 @@ async def run(
     started = time.perf_counter()
     conn = await connect(url, timeout=timeout)
     try:
+        # more session memory for the staging temp tables (before the first one is used)
+        await conn.execute("SET temp_buffers = '128MB'")
         async with conn.transaction():
             if path is not None:
                 result = await seed_file(
