@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import secrets
 import time
 import uuid
@@ -228,7 +229,7 @@ def _read_batches(path: Path, table: str | None) -> list[_Batch]:
             text = header.decode("utf-8-sig").strip("\r\n")
             if not text:
                 raise UsageError(f"{path.name} is empty: a CSV seed needs a header row")
-            columns = next(csv.reader([text]))
+            columns = [c.strip() for c in next(csv.reader([text]))]
             return [_Batch(single, columns, csv_path=path, csv_offset=offset, where=path.name)]
         if fmt == "jsonl":
             with path.open(encoding="utf-8") as fh:
@@ -365,6 +366,16 @@ def _encode_rows(
 
 def _locate_csv_error(batch: _Batch, table: Table) -> str | None:
     """Re-read a CSV that PostgreSQL rejected to name the row and column in Python terms."""
+    assert batch.csv_path is not None
+    try:
+        return _scan_csv(batch, table)
+    except UnicodeDecodeError as exc:
+        return f"{batch.where}: not UTF-8 text (byte {exc.start} of a line): {exc.reason}"
+    except csv.Error as exc:
+        return f"{batch.where}: malformed CSV: {exc}"
+
+
+def _scan_csv(batch: _Batch, table: Table) -> str | None:
     assert batch.csv_path is not None
     cols = [table.column(c) for c in batch.columns]
     with batch.csv_path.open(encoding="utf-8-sig", newline="") as fh:
@@ -635,7 +646,11 @@ def _generator(
         hi = 100 if col.name.lower() in {"age", "score", "rating"} else min(_INT_RANGE[t], 10**6)
         return lambda n, start: [str(rng.randrange(0, hi)) for _ in range(n)]
     if t in {"float4", "float8", "numeric"}:
-        return lambda n, start: [f"{rng.random() * 1000:.2f}" for _ in range(n)]
+        top = 1000.0
+        match = re.match(r"numeric\((\d+),(\d+)\)", col.type_sql)
+        if match:
+            top = min(top, 10.0 ** (int(match[1]) - int(match[2])) - 1)
+        return lambda n, start: [f"{rng.random() * top:.2f}" for _ in range(n)]
     if t == "bool":
         return lambda n, start: rng.choices(["t", "f"], k=n)
     if t in {"timestamp", "timestamptz", "date"}:

@@ -218,3 +218,25 @@ def test_sigkill_during_large_seed_leaves_db_as_before(pg: Any, tmp_path: Path) 
     assert rerun.returncode == 0, rerun.stderr
     assert "1500000 inserted, 0 skipped" in rerun.stdout
     assert scalar(pg, "SELECT count(*) FROM users") == 1_500_001
+
+
+def test_bad_csv_files_are_explained(cli: Any, pg: Any, tmp_path: Path) -> None:
+    pg.sql(*SCHEMA)
+    (tmp_path / "authors.csv").write_text("id, email\n1,a@x\n2,b@x,extra\n")
+    r = cli("seed", "authors.csv", "--url", pg.url)
+    assert r.exit_code == 2
+    assert "authors.csv: row 3: 3 fields, the header has 2" in r.stderr
+    (tmp_path / "authors.csv").write_bytes(b"id,email\n1,caf\xe9@x\n")
+    r = cli("seed", "authors.csv", "--url", pg.url)
+    assert r.exit_code == 2 and "not UTF-8" in r.stderr
+    assert "Traceback" not in r.all and "internal error" not in r.all
+    (tmp_path / "authors.csv").write_text("id, email \n1,a@x\n")  # header spaces are ignored
+    assert cli("seed", "authors.csv", "--url", pg.url).exit_code == 0
+    assert scalar(pg, "SELECT count(*) FROM authors") == 1
+
+
+def test_fake_numbers_fit_their_precision(cli: Any, pg: Any) -> None:
+    pg.sql("CREATE TABLE prices (id serial PRIMARY KEY, amount numeric(4,2) NOT NULL, ok bool)")
+    r = cli("seed", "--fake", "2000", "--table", "prices", "--url", pg.url)
+    assert r.exit_code == 0, r.stderr
+    assert scalar(pg, "SELECT max(amount) < 100 FROM prices") is True
