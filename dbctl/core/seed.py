@@ -3,6 +3,8 @@
 Every table goes the same way: the rows are streamed with COPY into a temporary
 table shaped like the target, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
 moves them over — so a re-run inserts nothing, and the whole seed is one transaction.
+(Into an empty table the INSERT first runs without ``ON CONFLICT``, in a savepoint,
+and falls back to it when a unique constraint objects: same result, less work.)
 CSV files are streamed to COPY as they are (never read into memory); other formats
 are coerced row by row in Python (errors name file, row and column) and written in
 COPY's text format. ``--fake`` streams generated rows straight into the table.
@@ -467,11 +469,22 @@ async def _load_batch(
     overriding = ""
     if any((c := table.column(n)) and c.identity == "a" for n in batch.columns):
         overriding = " OVERRIDING SYSTEM VALUE"
-    status = await conn.execute(
-        f"INSERT INTO {table.qualified} ({cols}){overriding} "
-        f"SELECT {cols} FROM {quote_ident(tmp)} ON CONFLICT DO NOTHING"
+    insert = (
+        f"INSERT INTO {table.qualified} ({cols}){overriding} SELECT {cols} FROM {quote_ident(tmp)}"
     )
-    inserted = int(status.split()[-1])
+    inserted: int | None = None
+    if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table.qualified})"):
+        # An empty table: nothing can conflict unless the file repeats a key (or someone
+        # inserts concurrently), so skip ON CONFLICT's per-row speculative insertion and
+        # fall back to it only if a unique/exclusion constraint objects.
+        try:
+            async with conn.transaction():
+                inserted = int((await conn.execute(insert)).split()[-1])
+        except (asyncpg.UniqueViolationError, asyncpg.ExclusionViolationError):
+            inserted = None
+    if inserted is None:
+        status = await conn.execute(insert + " ON CONFLICT DO NOTHING")
+        inserted = int(status.split()[-1])
     await conn.execute(f"DROP TABLE {quote_ident(tmp)}")
     if inserted:
         await _advance_sequences(conn, table, batch.columns)

@@ -240,3 +240,13 @@ def test_fake_numbers_fit_their_precision(cli: Any, pg: Any) -> None:
     r = cli("seed", "--fake", "2000", "--table", "prices", "--url", pg.url)
     assert r.exit_code == 0, r.stderr
     assert scalar(pg, "SELECT max(amount) < 100 FROM prices") is True
+
+
+def test_duplicate_keys_inside_one_file_are_skipped(cli: Any, pg: Any, tmp_path: Path) -> None:
+    pg.sql(*SCHEMA)
+    (tmp_path / "authors.csv").write_text("id,email\n1,a@x\n2,b@x\n1,again@x\n3,b@x\n")
+    r = cli("seed", "authors.csv", "--url", pg.url, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    table = json.loads(r.stdout)["tables"][0]
+    assert (table["rows"], table["inserted"], table["skipped"]) == (4, 2, 2)
+    assert scalar(pg, "SELECT string_agg(email, ',' ORDER BY id) FROM authors") == "a@x,b@x"
