@@ -41,6 +41,7 @@ class InitDbResult:
     dropped: list[str] = field(default_factory=list)
     seed: SeedResult | None = None
     duration_ms: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
 def _label(schema: str, name: str) -> str:
@@ -194,6 +195,8 @@ async def run(
     )
     if dry_run:
         result.statements = dry_run_ddl(metadata, drop=drop)
+        if seed_path is not None:
+            result.notes.append(f"--seed {seed_path.name} is not loaded in a dry run")
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
 

@@ -121,12 +121,15 @@ def render_init_db(result: InitDbResult, fmt: str) -> None:
                 "statements": result.statements,
                 "seed": seed_data(result.seed) if result.seed is not None else None,
                 "duration_ms": round(result.duration_ms, 1),
+                "notes": result.notes,
             }
         )
         return
     if result.dry_run:
         write_text("".join(f"{s};\n\n" for s in result.statements))
         info("dry run: nothing was executed")
+        for note in result.notes:
+            info(note)
         return
     lines = [f"dropped  {t}" for t in result.dropped]
     lines += [f"created  {t}" for t in result.created]

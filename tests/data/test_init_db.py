@@ -147,8 +147,11 @@ def test_dry_run_prints_ddl_and_touches_nothing(cli: Any, pg: Any, write_models:
     assert "dry run" in result.stderr
     assert tables(pg) == []
     # no database needed at all
-    offline = cli("init-db", "--dry-run")
-    assert offline.exit_code == 0 and "CREATE TABLE users" in offline.stdout
+    offline = cli("init-db", "--dry-run", "--seed", "seed.json", "--schema", "app")
+    assert offline.exit_code == 0
+    assert 'CREATE SCHEMA IF NOT EXISTS "app"' in offline.stdout
+    assert "CREATE TABLE app.users" in offline.stdout
+    assert "--seed seed.json is not loaded in a dry run" in offline.stderr
 
 
 def test_drop_needs_yes_when_not_a_terminal(cli: Any, pg: Any) -> None:
