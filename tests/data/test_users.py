@@ -6,15 +6,12 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.data.conftest import scalar, tables
+from tests.data.conftest import peak_rss_kb, scalar, tables
 
 pytestmark = pytest.mark.db
 
@@ -131,29 +128,6 @@ def test_all_as_table_is_refused_beyond_a_screenful(cli: Any, pg: Any) -> None:
     assert len(json.loads(j.stdout)) == 1500
 
 
-def _peak_rss_kb(args: list[str], env: dict[str, str], tmp_path: Path) -> tuple[int, int]:
-    """Run dbctl in a subprocess (stdout to /dev/null); (exit code, peak RSS in KiB).
-
-    The peak is the kernel's VmHWM of the process, polled from /proc until it exits
-    (getrusage's ru_maxrss would include the forking pytest process's own size)."""
-    peak = 0
-    with open(os.devnull, "wb") as null, (tmp_path / "stderr.txt").open("wb") as err:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "dbctl", *args], env=env, stdout=null, stderr=err
-        )
-        while proc.poll() is None:
-            try:
-                status = Path(f"/proc/{proc.pid}/status").read_text()
-            except OSError:
-                break
-            for line in status.splitlines():
-                if line.startswith("VmHWM:"):
-                    peak = max(peak, int(line.split()[1]))
-            time.sleep(0.01)
-        proc.wait()
-    return proc.returncode, peak
-
-
 @pytest.mark.slow
 def test_all_of_200k_rows_keeps_memory_flat(pg: Any, tmp_path: Path) -> None:
     pg.sql(
@@ -162,13 +136,13 @@ def test_all_of_200k_rows_keeps_memory_flat(pg: Any, tmp_path: Path) -> None:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
     env["DATABASE_URL"] = pg.url
-    code, baseline = _peak_rss_kb(
+    code, baseline = peak_rss_kb(
         ["users", "list", "--limit", "10", "--format", "csv"], env, tmp_path
     )
     assert code == 0
     # about 42 MB of output each: held in memory, it would show
     for fmt in ("csv", "jsonl", "json"):
-        code, peak = _peak_rss_kb(["users", "list", "--all", "--format", fmt], env, tmp_path)
+        code, peak = peak_rss_kb(["users", "list", "--all", "--format", fmt], env, tmp_path)
         assert code == 0
         assert peak - baseline < 20_000, f"{fmt}: peak {peak} KiB vs baseline {baseline} KiB"
         assert peak < 150_000
