@@ -309,6 +309,9 @@ async def _reflect_batches(conn: Any, batches: list[_Batch], schema: str) -> dic
     tables = {n: found[k] for n, k in zip(names, keys, strict=True)}
     problems = []
     for b in batches:
+        repeated = sorted({c for c in b.columns if b.columns.count(c) > 1})
+        if repeated:
+            problems.append(f"{b.table}: {', '.join(repeated)} (more than once)")
         tbl = tables[b.table]
         unknown = [c for c in b.columns if tbl.column(c) is None]
         if unknown:

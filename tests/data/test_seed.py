@@ -125,6 +125,9 @@ def test_unknown_tables_and_columns_are_listed(cli: Any, pg: Any, tmp_path: Path
     )
     r = cli("seed", "c.json", "--url", pg.url)
     assert r.exit_code == 2 and "authors: colour, size" in r.stderr
+    (tmp_path / "authors.csv").write_text("id,email,id\n1,a,1\n")
+    r = cli("seed", "authors.csv", "--url", pg.url)
+    assert r.exit_code == 2 and "authors: id (more than once)" in r.stderr
 
 
 def test_database_side_failure_rolls_back_everything(cli: Any, pg: Any, tmp_path: Path) -> None:
