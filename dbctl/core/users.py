@@ -245,6 +245,12 @@ class ListOutcome:
     table: str
     rows: int
     next_cursor: str | None
+    order: str = ""
+    order_unique: bool = True
+
+
+def _order_info(query: Query) -> tuple[str, bool]:
+    return query.order, query.order in query.table.unique_columns()
 
 
 async def _last_value(conn: Any, query: Query) -> str | None:
@@ -285,7 +291,7 @@ async def run_list(
                     )
             result = await fetch(conn, query)
             sink.table(result)
-            return ListOutcome(name, len(result.rows), result.next_cursor)
+            return ListOutcome(name, len(result.rows), result.next_cursor, *_order_info(query))
         if fmt in {"csv", "jsonl"}:
             n = await copy_out(conn, query, fmt, sink.raw)
         else:
@@ -298,7 +304,7 @@ async def run_list(
         cursor = None
         if limit is not None and n == limit:
             cursor = await _last_value(conn, query)
-        return ListOutcome(name, n, cursor)
+        return ListOutcome(name, n, cursor, *_order_info(query))
 
 
 async def run_count(

@@ -228,6 +228,11 @@ def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
         info(f"no rows in {outcome.table}{where}")
     elif outcome.next_cursor is not None:
         info(f"next page: --after {outcome.next_cursor}")
+        if not outcome.order_unique:
+            warn(
+                f"--order {outcome.order} is not unique: rows sharing the last value may be "
+                "skipped by --after; page by a unique column"
+            )
 
 
 def render_count(table: str, n: int, fmt: str) -> None:

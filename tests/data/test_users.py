@@ -51,11 +51,16 @@ def test_formats_table_csv_and_order(cli: Any, pg: Any) -> None:
     assert lines[0].split() == ["id", "name", "email", "created", "score"]
     assert "user 1" in lines[2] and len(lines) == 4
     out = cli("users", "list", "--url", pg.url, "--format", "csv", "--order", "email")
+    assert "is not unique" not in out.stderr  # no page boundary, no warning
     rows = list(csv.DictReader(io.StringIO(out.stdout)))
     assert [r["email"] for r in rows] == sorted(r["email"] for r in rows)
     assert rows[0]["score"] == "0.25"
     unknown = cli("users", "list", "--url", pg.url, "--order", "id; DROP TABLE users")
     assert unknown.exit_code == 2 and "is not a column" in unknown.stderr
+    paged = cli("users", "list", "--url", pg.url, "--order", "name", "--limit", "2")
+    assert "next page: --after user 2" in paged.stderr
+    assert "--order name is not unique" in paged.stderr
+    assert "not unique" not in cli("users", "list", "--url", pg.url, "--limit", "2").stderr
     # piped without --format: JSON lines
     piped = cli("users", "list", "--url", pg.url, "--limit", "1")
     assert json.loads(piped.stdout)["id"] == 1
