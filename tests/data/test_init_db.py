@@ -241,3 +241,41 @@ def test_canary_password_never_shown(
     for r in runs:
         assert CANARY not in r.all
     assert "***" in runs[1].stdout
+
+
+def test_a_table_locked_by_the_app_times_out_instead_of_hanging(
+    cli: Any, pg: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import subprocess
+    import time
+
+    psql = shutil.which("psql")
+    if psql is None:
+        pytest.skip("psql is needed to hold a lock from another session")
+    assert cli("init-db", "--url", pg.url).exit_code == 0
+    monkeypatch.setattr("dbctl.core.init_db.LOCK_TIMEOUT_S", 1)
+    holder = subprocess.Popen(
+        [psql, pg.dsn, "-qc", "BEGIN; LOCK TABLE users IN ACCESS SHARE MODE; SELECT pg_sleep(20)"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not scalar(
+            pg,
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'users' AND l.granted",
+        ):
+            assert time.monotonic() < deadline, "the lock was never taken"
+            time.sleep(0.05)
+        started = time.monotonic()
+        result = cli("init-db", "--url", pg.url, "--drop", "--yes")
+        assert time.monotonic() - started < 8
+        assert result.exit_code == 1
+        assert "nothing was changed" in result.stderr
+        assert "another session held a lock" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert tables(pg) == ["users"]
