@@ -84,7 +84,6 @@ def init_db(
     """Create the models' tables (and load a seed) in one transaction; existing tables are
     skipped, differences from the models reported."""
     from dbctl.core import init_db as core
-    from dbctl.db.models import load_metadata
     from dbctl.output.data import progress_sink, render_init_db
 
     if drop:
@@ -92,19 +91,9 @@ def init_db(
     loaded = load(
         env_file, url=url, timeout=timeout, models=models, app_dir=app_dir, db_schema=schema
     )
-    s = loaded.settings
-    metadata = load_metadata(s.models, s.app_dir)
-    db_url = loaded.database_url() if not dry_run else None
     result = asyncio.run(
-        core.run(
-            db_url,
-            metadata=metadata,
-            schema=s.db_schema,
-            timeout=s.timeout,
-            dry_run=dry_run,
-            drop=drop,
-            seed_path=seed,
-            progress=progress_sink(),
+        core.run_with_settings(
+            loaded, dry_run=dry_run, drop=drop, seed_path=seed, progress=progress_sink()
         )
     )
     render_init_db(result, fmt.value)

@@ -12,6 +12,7 @@ from dbctl.core.seed import ProgressSink, SeedResult
 from dbctl.db.catalog import quote_ident, reflect, resolve_types
 from dbctl.db.errors import translate
 from dbctl.errors import DatabaseError, UsageError
+from dbctl.settings import LoadedSettings
 from dbctl.urls import DatabaseUrl
 
 if TYPE_CHECKING:
@@ -267,3 +268,30 @@ async def run(
         await conn.close()
     result.duration_ms = (time.perf_counter() - started) * 1000
     return result
+
+
+async def run_with_settings(
+    loaded: LoadedSettings,
+    *,
+    dry_run: bool = False,
+    drop: bool = False,
+    seed_path: Path | None = None,
+    progress: ProgressSink | None = None,
+) -> InitDbResult:
+    """:func:`run` with the models, schema, URL and timeout from the settings (the URL is
+    not needed for a dry run)."""
+    from dbctl.db.models import load_metadata
+
+    s = loaded.settings
+    metadata = load_metadata(s.models, s.app_dir)
+    url = None if dry_run else loaded.database_url()
+    return await run(
+        url,
+        metadata=metadata,
+        schema=s.db_schema,
+        timeout=s.timeout,
+        dry_run=dry_run,
+        drop=drop,
+        seed_path=seed_path,
+        progress=progress,
+    )
