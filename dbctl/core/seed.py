@@ -504,7 +504,7 @@ async def _advance_sequences(conn: Any, table: Table, columns: list[str]) -> Non
         await conn.execute(
             f"SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence($1, $2) AS s, "
             f"(SELECT max({quote_ident(name)}) FROM {table.qualified}) AS m) AS x "
-            "WHERE s IS NOT NULL AND m IS NOT NULL",
+            "WHERE s IS NOT NULL AND m >= 1",
             table.qualified,
             name,
         )

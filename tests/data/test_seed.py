@@ -247,6 +247,15 @@ def test_fake_numbers_fit_their_precision(cli: Any, pg: Any) -> None:
     assert scalar(pg, "SELECT max(amount) < 100 FROM prices") is True
 
 
+def test_ids_below_one_do_not_break_the_sequence(cli: Any, pg: Any, tmp_path: Path) -> None:
+    pg.sql("CREATE TABLE users (id serial PRIMARY KEY, name text)")
+    (tmp_path / "users.json").write_text('[{"id": 0, "name": "root"}, {"id": -1, "name": "x"}]')
+    r = cli("seed", "users.json", "--url", pg.url)
+    assert r.exit_code == 0, r.stderr
+    pg.sql("INSERT INTO users (name) VALUES ('next')")
+    assert scalar(pg, "SELECT id FROM users WHERE name = 'next'") == 1
+
+
 def test_duplicate_keys_inside_one_file_are_skipped(cli: Any, pg: Any, tmp_path: Path) -> None:
     pg.sql(*SCHEMA)
     (tmp_path / "authors.csv").write_text("id,email\n1,a@x\n2,b@x\n1,again@x\n3,b@x\n")
