@@ -833,10 +833,14 @@ async def run(
         err = translate(exc, target=target_label(url), timeout=timeout)
         if err is None:
             raise
+        code, hint = err.code or "db.error", err.hint
+        if err.sqlstate == "42501":
+            code = "privileges.denied"
+            hint = "the role may not write this table: GRANT SELECT, INSERT ON it TO the role"
         raise DatabaseError(
             f"seeding failed: {err.message} — nothing was inserted (rolled back)",
-            code=err.code or "db.error",
-            hint=err.hint,
+            code=code,
+            hint=hint,
             sqlstate=err.sqlstate,
         ) from None
     finally:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dbctl.db.catalog import Table, quote_ident, reflect_one
-from dbctl.errors import OperationError, UsageError
+from dbctl.errors import DatabaseError, OperationError, UsageError
 from dbctl.urls import DatabaseUrl
 
 #: ``--format table`` refuses ``--all`` beyond this many rows.
@@ -135,6 +135,13 @@ async def session(url: DatabaseUrl, *, timeout: float) -> AsyncIterator[Any]:
         err = translate(exc, target=target_label(url), timeout=timeout)
         if err is None:
             raise
+        if err.sqlstate == "42501":
+            raise DatabaseError(
+                err.message,
+                code="privileges.denied",
+                hint="the role may not read this table: GRANT SELECT ON it TO the role",
+                sqlstate=err.sqlstate,
+            ) from None
         raise err from None
     finally:
         await conn.close()

@@ -32,8 +32,8 @@ class _RichProgress:
     def start(self, description: str, total: int | None) -> None:
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             Progress,
+            TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
         )
@@ -42,7 +42,7 @@ class _RichProgress:
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TaskProgressColumn(),
             TimeElapsedColumn(),
             console=stderr(),
             transient=True,

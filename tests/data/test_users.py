@@ -151,3 +151,20 @@ def test_all_of_200k_rows_keeps_memory_flat(pg: Any, tmp_path: Path) -> None:
         assert code == 0
         assert peak - baseline < 20_000, f"{fmt}: peak {peak} KiB vs baseline {baseline} KiB"
         assert peak < 150_000
+
+
+def test_no_select_privilege_is_explained(cli: Any, pg: Any, tmp_path: Path) -> None:
+    _users(pg, 2)
+    role = f"reader_{pg.name[-8:]}"
+    pg.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-reader-1'")
+    try:
+        url = pg.url_for(role, "pw-reader-1")
+        r = cli("users", "list", "--url", url)
+        assert r.exit_code == 1
+        assert "[privileges.denied]" in r.stderr and "GRANT SELECT" in r.stderr
+        (tmp_path / "users.json").write_text('[{"name": "x"}]')
+        r = cli("seed", "users.json", "--url", url)
+        assert r.exit_code == 1
+        assert "[privileges.denied]" in r.stderr and "GRANT SELECT, INSERT" in r.stderr
+    finally:
+        pg.sql(f"DROP OWNED BY {role}", f"DROP ROLE {role}")
