@@ -168,3 +168,18 @@ def test_no_select_privilege_is_explained(cli: Any, pg: Any, tmp_path: Path) -> 
         assert "[privileges.denied]" in r.stderr and "GRANT SELECT, INSERT" in r.stderr
     finally:
         pg.sql(f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+
+
+def test_users_table_and_schema_from_pyproject(cli: Any, pg: Any, tmp_path: Path) -> None:
+    pg.sql(
+        "CREATE SCHEMA auth",
+        "CREATE TABLE auth.accounts (id int PRIMARY KEY, login text)",
+        "INSERT INTO auth.accounts VALUES (1, 'root'), (2, 'ops')",
+    )
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.dbctl]\nusers_table = "accounts"\nschema = "auth"\n'
+    )
+    r = cli("users", "list", "--url", pg.url, "--format", "json")
+    assert r.exit_code == 0, r.stderr
+    assert [row["login"] for row in json.loads(r.stdout)] == ["root", "ops"]
+    assert cli("users", "count", "--url", pg.url).stdout == "2\n"
