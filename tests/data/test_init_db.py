@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -246,10 +251,6 @@ def test_canary_password_never_shown(
 def test_a_table_locked_by_the_app_times_out_instead_of_hanging(
     cli: Any, pg: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shutil
-    import subprocess
-    import time
-
     psql = shutil.which("psql")
     if psql is None:
         pytest.skip("psql is needed to hold a lock from another session")
@@ -279,3 +280,36 @@ def test_a_table_locked_by_the_app_times_out_instead_of_hanging(
         holder.kill()
         holder.wait()
     assert tables(pg) == ["users"]
+
+
+@pytest.mark.parametrize(("answer", "dropped"), [("n", False), ("y", True)])
+def test_drop_asks_on_a_terminal(pg: Any, answer: str, dropped: bool) -> None:
+    pg.sql(
+        "CREATE TABLE users (id serial PRIMARY KEY, name varchar(255))",
+        "INSERT INTO users (name) VALUES ('precious')",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
+    env["DATABASE_URL"] = pg.url
+    primary, secondary = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dbctl", "init-db", "--drop"],
+            env=env,
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        os.write(primary, f"{answer}\n".encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert b"Drop the models' tables" in err
+    if dropped:
+        assert proc.returncode == 0, err
+        assert b"dropped  public.users" in out
+        assert scalar(pg, "SELECT count(*) FROM users") == 0
+    else:
+        assert proc.returncode == 2
+        assert b"aborted: nothing was changed" in err
+        assert scalar(pg, "SELECT count(*) FROM users") == 1
