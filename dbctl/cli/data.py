@@ -27,13 +27,15 @@ AppDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--app-dir",
-        help="Directory put on sys.path to import the models [default: .].",
+        help="Directory put on sys.path to import the models (default: the current directory).",
         show_default=False,
     ),
 ]
 SchemaOpt = Annotated[
     str | None,
-    typer.Option("--schema", help="Target schema [default: public].", show_default=False),
+    typer.Option(
+        "--schema", help="Target schema (default: setting schema, public).", show_default=False
+    ),
 ]
 FormatOpt = Annotated[HumanJson, typer.Option("--format", help="Output format.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per COPY chunk.")]
@@ -161,7 +163,7 @@ users_app = typer.Typer(
 TableOpt = Annotated[
     str | None,
     typer.Option(
-        "--table", help="The table [default: setting users_table, 'users'].", show_default=False
+        "--table", help="The table (default: setting users_table, users).", show_default=False
     ),
 ]
 SearchOpt = Annotated[
@@ -190,7 +192,7 @@ def users_list(
     search: SearchOpt = None,
     order: Annotated[
         str | None,
-        typer.Option("--order", help="Sort column [default: the primary key].", show_default=False),
+        typer.Option("--order", help="Sort column (default: the primary key).", show_default=False),
     ] = None,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Stream every row (constant memory).")

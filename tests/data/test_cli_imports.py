@@ -29,3 +29,9 @@ def test_help_does_not_import_database_libraries(args: list[str]) -> None:
     )
     assert "HEAVY:\n" in proc.stderr, proc.stderr
     assert "Usage" in proc.stdout
+
+
+def test_help_shows_the_defaults(cli: object) -> None:
+    result = cli("users", "list", "--help", env={"COLUMNS": "200"})  # type: ignore[operator]
+    assert "Sort column (default: the primary key)." in result.stdout
+    assert "The table (default: setting users_table, users)." in result.stdout
