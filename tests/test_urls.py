@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from dbctl.urls import analyze_url, mask_url_text
@@ -128,7 +128,10 @@ password_text = st.text(
 @given(password=password_text)
 def test_no_password_in_any_message_or_mask(password: str) -> None:
     for pw in (password, quote(password, safe="")):
-        raw = f"postgres://app:{pw}@db.example:5432/app?sslmode=require"
+        template = "postgres://app:{}@db.example:5432/app?sslmode=require"
+        # a "password" that is part of the URL's public text (e.g. "postgr") proves nothing
+        assume(password not in template + "postgresql+asyncpg***")
+        raw = template.format(pw)
         a = analyze_url(raw)
         shown = [mask_url_text(raw)] + [p.message + p.hint for p in a.problems]
         if a.url is not None:
