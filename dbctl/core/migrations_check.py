@@ -82,12 +82,25 @@ def find_config(loaded: LoadedSettings, cwd: Path | None = None) -> Path | None:
     return None
 
 
+#: Script graphs already read in this process, by (config file, its mtime): checking
+#: several targets at once reads the scripts once.
+_GRAPHS: dict[tuple[str, int], ScriptGraph] = {}
+
+
 def read_scripts(config_path: Path) -> ScriptGraph:
     """Read the script directory named by ``config_path`` with Alembic's ScriptDirectory.
 
     Raises ImportError when Alembic is not installed, ConfigError when the
     configuration or the scripts cannot be read.
     """
+    key = (str(config_path.resolve()), config_path.stat().st_mtime_ns)
+    graph = _GRAPHS.get(key)
+    if graph is None:
+        graph = _GRAPHS[key] = _read_scripts(config_path)
+    return graph
+
+
+def _read_scripts(config_path: Path) -> ScriptGraph:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
     from alembic.util import CommandError
