@@ -1,9 +1,275 @@
-"""`dbctl data` commands (registered on the root app by :func:`register`)."""
+"""``dbctl init-db``, ``dbctl seed`` and ``dbctl users list|count``."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from dbctl.cli.common import HumanJson, load
+from dbctl.cli.options import EnvFileOpt, TimeoutOpt, UrlOpt
+from dbctl.errors import UsageError
+
+ModelsOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--models",
+        help="The app's models as MODULE:ATTR (a DeclarativeBase, MetaData or SQLModel); "
+        "default: the built-in users table.",
+        show_default=False,
+    ),
+]
+AppDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--app-dir",
+        help="Directory put on sys.path to import the models [default: .].",
+        show_default=False,
+    ),
+]
+SchemaOpt = Annotated[
+    str | None,
+    typer.Option("--schema", help="Target schema [default: public].", show_default=False),
+]
+FormatOpt = Annotated[HumanJson, typer.Option("--format", help="Output format.")]
+BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per COPY chunk.")]
+
+
+class ListFormat(StrEnum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+def _confirm_drop(yes: bool, dry_run: bool) -> None:
+    if yes or dry_run:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "--drop deletes the models' tables and their data: confirm with --yes",
+            hint="not asking interactively because stdin is not a terminal",
+        )
+    if not typer.confirm("Drop the models' tables and all their rows?", default=False, err=True):
+        raise UsageError("aborted: nothing was changed")
+
+
+def init_db(
+    *,
+    url: UrlOpt = None,
+    env_file: EnvFileOpt = None,
+    timeout: TimeoutOpt = None,
+    models: ModelsOpt = None,
+    app_dir: AppDirOpt = None,
+    schema: SchemaOpt = None,
+    seed: Annotated[
+        Path | None,
+        typer.Option(
+            "--seed", help="Seed file loaded in the same transaction.", show_default=False
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Print the DDL (PostgreSQL) and change nothing.")
+    ] = False,
+    drop: Annotated[
+        bool, typer.Option("--drop", help="Drop the models' tables first (needs --yes).")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --drop.")] = False,
+    fmt: FormatOpt = HumanJson.human,
+) -> None:
+    """Create the models' tables (and load a seed) in one transaction; existing tables are
+    skipped, differences from the models reported."""
+    from dbctl.core import init_db as core
+    from dbctl.db.models import load_metadata
+    from dbctl.output.data import progress_sink, render_init_db
+
+    if drop:
+        _confirm_drop(yes, dry_run)
+    loaded = load(
+        env_file, url=url, timeout=timeout, models=models, app_dir=app_dir, db_schema=schema
+    )
+    s = loaded.settings
+    metadata = load_metadata(s.models, s.app_dir)
+    db_url = loaded.database_url() if not dry_run else None
+    result = asyncio.run(
+        core.run(
+            db_url,
+            metadata=metadata,
+            schema=s.db_schema,
+            timeout=s.timeout,
+            dry_run=dry_run,
+            drop=drop,
+            seed_path=seed,
+            progress=progress_sink(),
+        )
+    )
+    render_init_db(result, fmt.value)
+
+
+def seed(
+    file: Annotated[
+        Path | None,
+        typer.Argument(
+            help="JSON / YAML ({table: [rows]}), CSV or JSON lines.", show_default=False
+        ),
+    ] = None,
+    *,
+    url: UrlOpt = None,
+    env_file: EnvFileOpt = None,
+    timeout: TimeoutOpt = None,
+    fake: Annotated[
+        int | None,
+        typer.Option(
+            "--fake", min=1, help="Generate N realistic rows for --table.", show_default=False
+        ),
+    ] = None,
+    table: Annotated[
+        str | None,
+        typer.Option(
+            "--table",
+            help="Target table (CSV / JSON lines: default the file stem).",
+            show_default=False,
+        ),
+    ] = None,
+    schema: SchemaOpt = None,
+    batch_size: BatchOpt = 10_000,
+    fmt: FormatOpt = HumanJson.human,
+) -> None:
+    """Load rows from a file, or generate them with --fake, in one transaction; rows that
+    already exist (same key) are skipped."""
+    from dbctl.core import seed as core
+    from dbctl.output.data import progress_sink, render_seed
+
+    loaded = load(env_file, url=url, timeout=timeout, db_schema=schema)
+    s = loaded.settings
+    if (file is None) == (fake is None):
+        raise UsageError("give a seed FILE or --fake N --table T")
+    result = asyncio.run(
+        core.run(
+            loaded.database_url(),
+            timeout=s.timeout,
+            schema=s.db_schema,
+            path=file,
+            fake=fake,
+            table=table,
+            batch_size=batch_size,
+            progress=progress_sink(),
+        )
+    )
+    render_seed(result, fmt.value)
+
+
+users_app = typer.Typer(
+    name="users",
+    help="Show the users table (setting users_table, any shape).",
+    no_args_is_help=True,
+)
+
+TableOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--table", help="The table [default: setting users_table, 'users'].", show_default=False
+    ),
+]
+SearchOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--search", help="Case-insensitive substring over the text columns.", show_default=False
+    ),
+]
+
+
+@users_app.command("list")
+def users_list(
+    *,
+    url: UrlOpt = None,
+    env_file: EnvFileOpt = None,
+    timeout: TimeoutOpt = None,
+    table: TableOpt = None,
+    schema: SchemaOpt = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per page.")] = 50,
+    after: Annotated[
+        str | None,
+        typer.Option(
+            "--after", help="Keyset cursor: rows after this --order value.", show_default=False
+        ),
+    ] = None,
+    search: SearchOpt = None,
+    order: Annotated[
+        str | None,
+        typer.Option("--order", help="Sort column [default: the primary key].", show_default=False),
+    ] = None,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Stream every row (constant memory).")
+    ] = False,
+    fmt: Annotated[
+        ListFormat | None,
+        typer.Option(
+            "--format",
+            help="table (default on a terminal), json, jsonl (default when piped) or csv.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """List rows of the users table; the next page's cursor is printed on stderr."""
+    from dbctl.core.users import run_list
+    from dbctl.output.data import render_list_outcome, users_sink
+
+    loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
+    s = loaded.settings
+    chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
+    outcome = asyncio.run(
+        run_list(
+            loaded.database_url(),
+            timeout=s.timeout,
+            schema=s.db_schema,
+            table=s.users_table,
+            fmt=chosen,
+            sink=users_sink(),
+            search=search,
+            order=order,
+            after=after,
+            limit=None if all_rows else limit,
+        )
+    )
+    render_list_outcome(outcome, after=after)
+
+
+@users_app.command("count")
+def users_count(
+    *,
+    url: UrlOpt = None,
+    env_file: EnvFileOpt = None,
+    timeout: TimeoutOpt = None,
+    table: TableOpt = None,
+    schema: SchemaOpt = None,
+    search: SearchOpt = None,
+    fmt: FormatOpt = HumanJson.human,
+) -> None:
+    """Count the rows of the users table (optionally matching --search)."""
+    from dbctl.core.users import run_count
+    from dbctl.output.data import render_count
+
+    loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
+    s = loaded.settings
+    name, n = asyncio.run(
+        run_count(
+            loaded.database_url(),
+            timeout=s.timeout,
+            schema=s.db_schema,
+            table=s.users_table,
+            search=search,
+        )
+    )
+    render_count(name, n, fmt.value)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("init-db")(init_db)
+    app.command("seed")(seed)
+    app.add_typer(users_app)

@@ -1,0 +1,254 @@
+"""``dbctl init-db``: a one-query preflight, then all DDL (and an optional seed) in one
+transaction on one asyncpg connection. SQLAlchemy only compiles the models' DDL."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbctl.core.seed import ProgressSink, SeedResult
+from dbctl.db.catalog import quote_ident, reflect, resolve_types
+from dbctl.db.errors import translate
+from dbctl.errors import DatabaseError, UsageError
+from dbctl.urls import DatabaseUrl
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+
+@dataclass(slots=True)
+class Comparison:
+    """The models' tables against the database."""
+
+    missing: list[str] = field(default_factory=list)
+    present: list[str] = field(default_factory=list)
+    drift: dict[str, list[str]] = field(default_factory=dict)
+    missing_tables: list[Any] = field(default_factory=list)  # sqlalchemy Table objects
+    present_tables: list[Any] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class InitDbResult:
+    target: str
+    schema: str
+    dry_run: bool
+    statements: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    drift: dict[str, list[str]] = field(default_factory=dict)
+    dropped: list[str] = field(default_factory=list)
+    seed: SeedResult | None = None
+    duration_ms: float = 0.0
+
+
+def _label(schema: str, name: str) -> str:
+    return f"{schema}.{name}"
+
+
+async def compare(conn: Any, metadata: MetaData, schema: str) -> Comparison:
+    """Which model tables are missing, present, and how present ones drifted (columns, types)."""
+    from sqlalchemy.dialects import postgresql
+
+    from dbctl.db.models import table_schema
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    tables = list(metadata.sorted_tables)
+    keys = [(table_schema(t, schema), t.name) for t in tables]
+    found = await reflect(conn, keys)
+    model_types: dict[tuple[str, str, str], str] = {}
+    for t, key in zip(tables, keys, strict=True):
+        if key in found:
+            for col in t.columns:
+                try:
+                    model_types[(*key, col.name)] = str(col.type.compile(dialect=dialect))
+                except Exception:  # noqa: S112 - a type PostgreSQL cannot name: not compared
+                    continue
+    resolved = await resolve_types(conn, list(model_types.values()))
+    out = Comparison()
+    for t, key in zip(tables, keys, strict=True):
+        label = _label(*key)
+        db_table = found.get(key)
+        if db_table is None:
+            out.missing.append(label)
+            out.missing_tables.append(t)
+            continue
+        out.present.append(label)
+        out.present_tables.append(t)
+        problems: list[str] = []
+        db_cols = {c.name: c for c in db_table.columns}
+        for col in t.columns:
+            db_col = db_cols.get(col.name)
+            if db_col is None:
+                problems.append(f"column {col.name} is in the model but not in the database")
+                continue
+            type_sql = model_types.get((*key, col.name))
+            oid = resolved.get(type_sql) if type_sql else None
+            if oid is not None and oid != db_col.type_oid:
+                problems.append(
+                    f"column {col.name} is {db_col.type_sql} in the database, "
+                    f"{type_sql} in the model"
+                )
+        model_cols = {c.name for c in t.columns}
+        for name in db_cols:
+            if name not in model_cols:
+                problems.append(f"column {name} is in the database but not in the model")
+        if problems:
+            out.drift[label] = problems
+    return out
+
+
+_PREFLIGHT = """
+SELECT pg_is_in_recovery() AS in_recovery,
+       current_setting('transaction_read_only') = 'on' AS read_only,
+       current_user::text AS role, current_database()::text AS database,
+       has_database_privilege(current_database(), 'CREATE') AS db_create,
+       ARRAY(SELECT s FROM unnest($1::text[]) AS s
+             WHERE NOT EXISTS (SELECT 1 FROM pg_namespace n WHERE n.nspname = s)) AS missing,
+       ARRAY(SELECT n.nspname::text FROM pg_namespace n
+             WHERE n.nspname = ANY($1::text[]) AND NOT has_schema_privilege(n.oid, 'CREATE'))
+         AS no_create
+"""
+
+
+async def preflight(conn: Any, schemas: list[str], target: str) -> list[str]:
+    """Refuse (DatabaseError, exit 1) before any DDL when the session cannot create tables.
+
+    Returns the schemas that do not exist yet (they will be created)."""
+    r = await conn.fetchrow(_PREFLIGHT, schemas)
+    role, db = r["role"], r["database"]
+    if r["in_recovery"]:
+        raise DatabaseError(
+            f"{target} is a read-only replica (pg_is_in_recovery() is true): nothing was changed",
+            code="session.read_only",
+            hint="point the URL at the primary server",
+        )
+    if r["read_only"]:
+        raise DatabaseError(
+            f"the session on {target} is read-only (default_transaction_read_only is on): "
+            "nothing was changed",
+            code="session.read_only",
+            hint=f"point the URL at the primary, or as an admin: ALTER ROLE {quote_ident(role)} "
+            "SET default_transaction_read_only = off",
+        )
+    if r["no_create"]:
+        names = ", ".join(r["no_create"])
+        first = quote_ident(r["no_create"][0])
+        raise DatabaseError(
+            f"role {role} has no CREATE privilege on schema {names}: nothing was changed",
+            code="privileges.no_create",
+            hint=f"as the schema owner: GRANT CREATE ON SCHEMA {first} TO {quote_ident(role)}; "
+            f"or make the role the owner: ALTER DATABASE {quote_ident(db)} OWNER TO "
+            f"{quote_ident(role)} (PostgreSQL 15 removed CREATE on public from other roles)",
+        )
+    missing = list(r["missing"])
+    if missing and not r["db_create"]:
+        raise DatabaseError(
+            f"schema {', '.join(missing)} does not exist and role {role} may not create it: "
+            "nothing was changed",
+            code="privileges.no_create",
+            hint=f"GRANT CREATE ON DATABASE {quote_ident(db)} TO {quote_ident(role)}, or "
+            "create the schema as an admin",
+        )
+    return missing
+
+
+def dry_run_ddl(metadata: MetaData, *, drop: bool) -> list[str]:
+    """The DDL init-db would run on an empty database (no connection needed)."""
+    from dbctl.db.models import create_ddl, drop_ddl
+
+    statements: list[str] = []
+    schemas = sorted({str(t.schema) for t in metadata.tables.values() if t.schema})
+    statements += [f"CREATE SCHEMA IF NOT EXISTS {quote_ident(s)}" for s in schemas]
+    if drop:
+        statements += [
+            s.replace("DROP TABLE ", "DROP TABLE IF EXISTS ", 1)
+            if s.startswith("DROP TABLE ")
+            else s
+            for s in drop_ddl(metadata)
+        ]
+    statements += create_ddl(metadata)
+    return statements
+
+
+async def run(
+    url: DatabaseUrl | None,
+    *,
+    metadata: MetaData,
+    schema: str,
+    timeout: float,
+    dry_run: bool = False,
+    drop: bool = False,
+    seed_path: Path | None = None,
+    batch_size: int = 10_000,
+    progress: ProgressSink | None = None,
+) -> InitDbResult:
+    from dbctl.db.connect import connect, target_label
+    from dbctl.db.models import create_ddl, drop_ddl, table_schema, with_schema
+
+    started = time.perf_counter()
+    metadata = with_schema(metadata, schema)
+    result = InitDbResult(
+        target=url.masked() if url is not None else "", schema=schema, dry_run=dry_run
+    )
+    if dry_run:
+        result.statements = dry_run_ddl(metadata, drop=drop)
+        result.duration_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    import asyncpg
+
+    if url is None:
+        raise UsageError("no database URL")
+    target = target_label(url)
+    schemas = sorted({table_schema(t, schema) for t in metadata.tables.values()} | {schema})
+    conn = await connect(url, timeout=timeout)
+    current = "preflight"
+    try:
+        missing_schemas = await preflight(conn, schemas, target)
+        async with conn.transaction():
+            for s in missing_schemas:
+                current = f"CREATE SCHEMA {quote_ident(s)}"
+                await conn.execute(current)
+                result.statements.append(current)
+            cmp = await compare(conn, metadata, schema)
+            to_create = list(cmp.missing_tables)
+            if drop and cmp.present_tables:
+                for stmt in drop_ddl(metadata, cmp.present_tables):
+                    current = stmt
+                    await conn.execute(stmt)
+                    result.statements.append(stmt)
+                result.dropped = list(cmp.present)
+                to_create = list(metadata.sorted_tables)
+            else:
+                result.skipped = list(cmp.present)
+                result.drift = cmp.drift
+            if to_create:
+                for stmt in create_ddl(metadata, to_create):
+                    current = stmt
+                    await conn.execute(stmt)
+                    result.statements.append(stmt)
+                result.created = [_label(table_schema(t, schema), t.name) for t in to_create]
+            if seed_path is not None:
+                from dbctl.core.seed import seed_file
+
+                current = f"seeding {seed_path.name}"
+                result.seed = await seed_file(
+                    conn, seed_path, schema=schema, batch_size=batch_size, progress=progress
+                )
+    except asyncpg.PostgresError as exc:
+        err = translate(exc, target=target, timeout=timeout)
+        if err is None:
+            raise
+        what = current.splitlines()[0][:120]
+        raise DatabaseError(
+            f"{what}: {err.message} — nothing was changed (the transaction was rolled back)",
+            code=err.code or "db.error",
+            hint=err.hint,
+            sqlstate=err.sqlstate,
+        ) from None
+    finally:
+        await conn.close()
+    result.duration_ms = (time.perf_counter() - started) * 1000
+    return result

@@ -1,0 +1,120 @@
+"""Model loading (``MODULE:ATTR``) and dbctl's built-in reference model.
+
+``--models app.models:Base`` names a ``DeclarativeBase`` subclass, a ``MetaData``, or
+anything with a ``.metadata`` attribute holding one (SQLModel included). The project
+directory (``--app-dir``) goes on ``sys.path`` first. Every failure is a one-line
+:class:`~dbctl.errors.ConfigError` (exit 2) carrying the import's own message.
+
+SQLAlchemy is imported inside the functions.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dbctl.errors import ConfigError
+
+if TYPE_CHECKING:
+    from sqlalchemy import MetaData
+
+
+def reference_metadata() -> MetaData:
+    """The built-in model: ``users`` with ``id`` (primary key) and ``name`` (indexed)."""
+    from sqlalchemy import Column, Integer, MetaData, String, Table
+
+    metadata = MetaData()
+    Table(
+        "users",
+        metadata,
+        Column("id", Integer, primary_key=True),
+        Column("name", String(255), index=True),
+    )
+    return metadata
+
+
+def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
+    """The MetaData named by ``spec`` (``MODULE:ATTR``), or the reference model when None."""
+    from sqlalchemy import MetaData
+
+    if spec is None:
+        return reference_metadata()
+    if spec.count(":") != 1 or not all(spec.split(":")):
+        raise ConfigError(f"invalid models {spec!r}: expected MODULE:ATTR, e.g. app.models:Base")
+    module_name, attr_path = spec.split(":")
+    directory = str((app_dir or Path(".")).resolve())
+    if directory not in sys.path:
+        sys.path.insert(0, directory)
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any error raised by the user's module is reported, one line
+        first = (str(exc).splitlines() or [""])[0]
+        raise ConfigError(
+            f"cannot import models module {module_name!r}: {type(exc).__name__}: {first}",
+            hint=f"--app-dir is {directory}; the module must be importable from there",
+        ) from None
+    obj: Any = module
+    for part in attr_path.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise ConfigError(
+                f"module {module_name!r} has no attribute {attr_path!r}",
+                hint="name a DeclarativeBase subclass, a MetaData or an object with .metadata",
+            ) from None
+    if isinstance(obj, MetaData):
+        return obj
+    metadata = getattr(obj, "metadata", None)
+    if isinstance(metadata, MetaData):
+        return metadata
+    raise ConfigError(
+        f"{spec} is a {type(obj).__name__}, not a DeclarativeBase subclass, a MetaData or "
+        "an object with a .metadata",
+        hint="point --models at your declarative Base (e.g. app.models:Base) or SQLModel",
+    )
+
+
+def with_schema(metadata: MetaData, schema: str) -> MetaData:
+    """A copy of ``metadata`` whose tables without an explicit schema live in ``schema``."""
+    from sqlalchemy import MetaData
+
+    if schema == "public" and all(t.schema is None for t in metadata.tables.values()):
+        return metadata
+    copy = MetaData()
+    for table in metadata.sorted_tables:
+        table.to_metadata(copy, schema=table.schema if table.schema is not None else schema)
+    return copy
+
+
+def table_schema(table: Any, default: str) -> str:
+    return str(table.schema) if table.schema is not None else default
+
+
+def create_ddl(metadata: MetaData, tables: list[Any] | None = None) -> list[str]:
+    """PostgreSQL DDL (``CREATE TYPE/TABLE/INDEX``) for ``tables`` (default: all), FK order."""
+    return _capture(metadata, "create", tables)
+
+
+def drop_ddl(metadata: MetaData, tables: list[Any] | None = None) -> list[str]:
+    """PostgreSQL DDL dropping ``tables`` (default: all), reverse FK order."""
+    return _capture(metadata, "drop", tables)
+
+
+def _capture(metadata: MetaData, what: str, tables: list[Any] | None) -> list[str]:
+    from sqlalchemy import create_mock_engine
+
+    statements: list[str] = []
+
+    def executor(sql: Any, *multiparams: Any, **params: Any) -> None:
+        text = str(sql.compile(dialect=engine.dialect)).strip()
+        if text:
+            statements.append(text)
+
+    engine = create_mock_engine("postgresql+asyncpg://", executor)
+    if what == "create":
+        metadata.create_all(engine, tables=tables, checkfirst=False)
+    else:
+        metadata.drop_all(engine, tables=tables, checkfirst=False)
+    return statements
