@@ -7,4 +7,4 @@ class User(Base):
     __tablename__ = "users"
 
     id = Column(Integer, primary_key=True, index=True)
-    name = Column(String(100), index=True)
+    name = Column(String(255), index=True)
