@@ -15,7 +15,9 @@ connection. A missing ``alembic_version`` table means no revision is applied.
 Outcomes (DESIGN.md §6): ``pass`` at head; ``fail`` ``migrations.behind`` with the
 pending revisions (oldest first) in ``data["pending"]``; ``fail``
 ``migrations.unknown_revision`` when the database is at a revision the scripts do
-not know; ``warn`` when a configuration is found but Alembic is not installed.
+not know; ``warn`` when a configuration is found but Alembic is not installed, or
+when the role may not read ``alembic_version`` (looked up on the search_path, then in
+the ``db_schema`` setting).
 An Alembic configuration that is named but missing, or that Alembic cannot read,
 is a :class:`~dbctl.errors.ConfigError` (exit 2).
 """
@@ -148,12 +150,42 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in value)
 
 
-async def read_applied(conn: Any) -> list[str] | None:
-    """The revisions in ``alembic_version`` (search_path), or None when the table is absent."""
-    exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", VERSION_TABLE)
-    if not exists:
-        return None
-    rows = await conn.fetch(f"SELECT version_num FROM {VERSION_TABLE}")
+class VersionTableUnreadable(Exception):
+    """The server refused to show ``alembic_version`` (e.g. 42501 permission denied)."""
+
+    def __init__(self, sqlstate: str, message: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+        self.message = message
+
+
+async def read_applied(conn: Any, schema: str = "public") -> list[str] | None:
+    """The revisions in ``alembic_version``, or None when the table is absent.
+
+    The table is looked up on the search_path, then in ``schema`` (Alembic's
+    ``version_table_schema``, usually the app's schema).
+    """
+    from dbctl.db.errors import find_sqlstate
+
+    candidates = [VERSION_TABLE]
+    if schema != "public":
+        candidates.append('"' + schema.replace('"', '""') + '".' + VERSION_TABLE)
+    try:
+        found = None
+        for name in candidates:
+            found = await conn.fetchval("SELECT to_regclass($1)::text", name)
+            if found is not None:
+                break
+        if found is None:
+            return None
+        # ``found`` is the regclass rendered by the server: already a quoted, safe name
+        rows = await conn.fetch(f"SELECT version_num FROM {found}")
+    except Exception as exc:
+        state, carrier = find_sqlstate(exc)
+        if state is None:
+            raise
+        first = (str(carrier.args[0]) if carrier.args else type(carrier).__name__).splitlines()
+        raise VersionTableUnreadable(state, first[0] if first else state) from None
     return sorted(str(row[0]) for row in rows)
 
 
@@ -230,7 +262,19 @@ async def run(conn: Any, loaded: LoadedSettings) -> CheckResult | None:
             hint="pip install 'dbctl[alembic]'",
             data={"config": shown},
         )
-    applied = await read_applied(conn)
+    try:
+        applied = await read_applied(conn, loaded.settings.db_schema)
+    except VersionTableUnreadable as exc:
+        return CheckResult(
+            CHECK_ID,
+            TITLE,
+            "warn",
+            f"cannot read {VERSION_TABLE}: {exc.message} ({exc.sqlstate}); "
+            "migrations not checked",
+            duration_ms=(time.perf_counter() - started) * 1000,
+            hint=f"GRANT SELECT ON {VERSION_TABLE} TO the role dbctl connects as",
+            data={"config": shown, "heads": list(graph.heads), "sqlstate": exc.sqlstate},
+        )
     result = evaluate(graph, applied, shown)
     result.duration_ms = (time.perf_counter() - started) * 1000
     return result

@@ -211,3 +211,54 @@ def test_sys_path_is_left_alone(
     result = run_check(pg, alembic_project.root)
     assert result is not None and result.status == "pass"
     assert sys.path == before
+
+
+def test_version_table_in_the_app_schema(
+    pg: Any, alembic_project: AlembicProject, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(alembic_project.root)
+    pg.sql(
+        'CREATE SCHEMA "my app"',
+        'CREATE TABLE "my app".alembic_version (version_num varchar(32) PRIMARY KEY)',
+        f"INSERT INTO \"my app\".alembic_version VALUES ('{REV_A}')",
+    )
+    result = run_check(pg, alembic_project.root, db_schema="my app")
+    assert result is not None
+    assert result.code == "migrations.behind"
+    assert result.data["current"] == [REV_A]
+
+
+def test_unreadable_version_table_warns_with_the_grant(
+    pg: Any, alembic_project: AlembicProject, monkeypatch: Any
+) -> None:
+    import secrets
+
+    monkeypatch.chdir(alembic_project.root)
+    stamp(pg, REV_B)
+    role = f"noread_{secrets.token_hex(3)}"
+    pg.sql(f"CREATE ROLE {role} LOGIN PASSWORD 'x-{role}'")
+    try:
+        loaded = load_settings(
+            {"url": pg.url_for(role, f"x-{role}")}, cwd=alembic_project.root, environ={}
+        )
+
+        async def go() -> CheckResult | None:
+            import asyncpg
+
+            conn = await asyncpg.connect(
+                user=role, password=f"x-{role}", host=pg.server.host, port=pg.server.port,
+                database=pg.name, timeout=10,
+            )
+            try:
+                return await migrations_check.run(conn, loaded)
+            finally:
+                await conn.close()
+
+        result = asyncio.run(go())
+    finally:
+        pg.sql(f"DROP OWNED BY {role}", f"DROP ROLE {role}")
+    assert result is not None
+    assert result.status == "warn"
+    assert result.data["sqlstate"] == "42501"
+    assert "permission denied" in result.summary
+    assert result.hint and "GRANT SELECT ON alembic_version" in result.hint
