@@ -228,13 +228,21 @@ def evaluate(graph: ScriptGraph, applied: list[str] | None, config: str) -> Chec
             TITLE,
             "fail",
             f"{count} migration{'s' if count != 1 else ''} pending ({where}; "
-            f"head {_list(graph.heads)}): {', '.join(pending)}",
+            f"head {_list(graph.heads)}): {_few(pending)}",
             code="migrations.behind",
-            hint="run `alembic upgrade head` before starting the app",
+            hint=f"run `alembic upgrade {'heads' if len(graph.heads) > 1 else 'head'}` "
+            "before starting the app",
             data=data,
         )
     summary = f"at head {_list(graph.heads)}" if graph.heads else "no migration scripts yet"
     return CheckResult(CHECK_ID, TITLE, "pass", summary, data=data)
+
+
+def _few(revisions: list[str], shown: int = 5) -> str:
+    """The first revisions, then how many more (the full list is in ``data``)."""
+    if len(revisions) <= shown:
+        return ", ".join(revisions)
+    return ", ".join(revisions[:shown]) + f" … ({len(revisions) - shown} more)"
 
 
 def _list(revisions: tuple[str, ...] | list[str]) -> str:

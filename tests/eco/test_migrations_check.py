@@ -167,6 +167,7 @@ def test_two_heads_behind_on_one_branch(pg: Any, tmp_path: Path, monkeypatch: An
     assert result.code == "migrations.behind"
     assert result.data["heads"] == sorted([REV_B, rev_c])
     assert result.data["pending"] == [rev_c]
+    assert result.hint and "alembic upgrade heads" in result.hint
 
     pg.sql(f"INSERT INTO alembic_version VALUES ('{rev_c}')")
     result = run_check(pg, project.root)
@@ -262,3 +263,26 @@ def test_unreadable_version_table_warns_with_the_grant(
     assert result.data["sqlstate"] == "42501"
     assert "permission denied" in result.summary
     assert result.hint and "GRANT SELECT ON alembic_version" in result.hint
+
+
+def test_a_long_pending_list_is_shortened_in_the_summary_only(
+    pg: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    project = write_alembic_project(tmp_path / "long")
+    down = REV_B
+    chain = []
+    for i in range(8):
+        rev = f"d{i:011d}"
+        (project.root / "migrations" / "versions" / f"{rev}.py").write_text(
+            f'revision = "{rev}"\ndown_revision = "{down}"\n'
+        )
+        chain.append(rev)
+        down = rev
+    monkeypatch.chdir(project.root)
+    stamp(pg, REV_B)
+    result = run_check(pg, project.root)
+    assert result is not None
+    assert result.data["pending"] == chain
+    assert "8 migrations pending" in result.summary
+    assert "(3 more)" in result.summary
+    assert chain[5] not in result.summary  # the 6th and later only in data
