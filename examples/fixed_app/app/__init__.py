@@ -1,0 +1,1 @@
+"""The tutorial app done right (see ../README.md)."""
