@@ -22,7 +22,7 @@ from typing import Any
 from dbctl import __version__
 
 #: Bump when the summary format or any rule's logic changes.
-SCHEMA = 1
+SCHEMA = 2
 
 
 def content_hash(data: bytes) -> str:
@@ -69,6 +69,9 @@ class LintCache:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"schema": SCHEMA, "files": self.entries}, fh, separators=(",", ":"))
             os.replace(tmp, self.path)
+            for stale in self.directory.glob("lint-*.json"):  # other versions / rule sets
+                if stale != self.path:
+                    stale.unlink(missing_ok=True)
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)

@@ -15,12 +15,11 @@ dependency yields or returns) and ``ret:<qualname>`` (what a project function re
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from dbctl.urls import _split_userinfo, mask_url_text
 
 if TYPE_CHECKING:
     from dbctl.lint.rule import Rule
@@ -175,6 +174,35 @@ def sqla_last(canonical: str | None) -> str | None:
 
 
 # -- secrets ----------------------------------------------------------------------------
+# (URL splitting as in dbctl.urls, copied so that `dbctl lint` does not import pydantic)
+SYNC_DRIVERS = frozenset({"psycopg2", "psycopg2cffi", "pg8000", "pygresql", "py-postgresql"})
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://(.*)$", re.DOTALL)
+_HOSTPART_RE = re.compile(r"^(\[[^\]/?#@]*\]|[^/?#@\[\]\s]*)(:[^/?#@\s]*)?(?:[/?]|$)")
+
+
+def _split_userinfo(rest: str) -> tuple[str | None, str]:
+    """Split ``userinfo@hostpart`` at the ``@`` after which a plausible host part starts."""
+    positions = [i for i, ch in enumerate(rest) if ch == "@"]
+    for at in reversed(positions):
+        if _HOSTPART_RE.match(rest[at + 1 :]):
+            return rest[:at], rest[at + 1 :]
+    if positions:
+        return rest[: positions[-1]], rest[positions[-1] + 1 :]
+    return None, rest
+
+
+def mask_url_text(raw: str) -> str:
+    """The URL with its password replaced by ``***`` (never the secret)."""
+    m = _SCHEME_RE.match(raw.strip())
+    if not m:
+        return "***"
+    userinfo, hostpart = _split_userinfo(m.group(2))
+    if userinfo is None:
+        return m.group(0)
+    user, sep, _ = userinfo.partition(":")
+    return f"{m.group(1)}://{user}{':***' if sep else ''}@{hostpart}"
+
+
 DB_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "cockroachdb",
               "redshift", "timescaledb")
 _URL_RE = re.compile(
@@ -311,13 +339,18 @@ class FileContext:
         self._memo_value: str | None = None
 
     def finish(self) -> None:
-        """After the walk: the module-level names each function uses (canonical)."""
+        """After the walk: the module-level names each function uses (canonical), then
+        the function summaries compacted (defaults dropped; the index restores them)."""
+        defined = set(self.symbols) | set(self.imports) | {q for q in self.funcs if "." not in q}
+        builtin = {f"{self.module}.{b}" for b in _BUILTINS if b not in defined}
         for scope in self.scopes:
             fn = scope.func
             if fn is None or fn.info is None or not scope.names:
                 continue
             uses: list[str] = fn.info["uses"]
             for name in sorted(scope.names):
+                if name in _BUILTINS and name not in defined:
+                    continue
                 s: Scope | None = scope
                 local = False
                 while s is not None and s.node is not None:
@@ -327,6 +360,11 @@ class FileContext:
                     s = s.parent
                 if not local:
                     uses.append(self.imports.get(name, f"{self.module}.{name}"))
+        for info in self.funcs.values():
+            if info["calls"]:
+                info["calls"] = [c for c in dict.fromkeys(info["calls"]) if c not in builtin]
+            for key in [k for k, v in info.items() if not v]:
+                del info[key]
 
     # -- names ---------------------------------------------------------------------------
     def canonical(self, node: ast.AST) -> str | None:
@@ -721,11 +759,19 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
     return scope
 
 
+#: a function summary's fields and their defaults (omitted from the cache when default)
+FUNC_DEFAULTS: tuple[tuple[str, Any], ...] = (
+    ("async", False), ("line", 0), ("route", ()), ("middleware", ()), ("cached", False),
+    ("deps", ()), ("calls", ()), ("uses", ()), ("io", ()), ("ret", ()), ("gen", False),
+)
+_BUILTINS = frozenset(dir(builtins))
+
+
 def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext,
                    scope: Scope) -> dict[str, Any]:
     info: dict[str, Any] = {
         "async": scope.is_async,
-        "loc": _loc(node),
+        "line": node.lineno,
         "route": [],  # receiver kinds of route decorators
         "middleware": [],
         "cached": False,

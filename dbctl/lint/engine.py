@@ -172,117 +172,132 @@ def _analyze_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
 
 # -- discovery --------------------------------------------------------------------------
 class _Discovery:
+    """Finds the files to lint. Works on absolute path strings (fast for big trees)."""
+
     def __init__(self, config: LintConfig, root: Path) -> None:
         import pathspec
 
-        self.root = root
+        self.root = str(root)
+        self.cwd = os.getcwd()
         self.pathspec = pathspec
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
-        self.files: dict[str, Path] = {}
+        self.exclude = (
+            pathspec.GitIgnoreSpec.from_lines(config.exclude) if config.exclude else None
+        )
+        self.files: dict[str, str] = {}
         self.errors: list[FileError] = []
 
-    def rel(self, path: Path) -> str:
-        return Path(os.path.relpath(path, self.root)).as_posix()
+    def rel(self, path: str) -> str:
+        """``path`` (absolute) relative to the lint root, POSIX separators."""
+        return _relative(path, self.root)
 
-    def add(self, path: Path) -> None:
-        key = os.path.abspath(path)
-        self.files.setdefault(key, path)
+    def display(self, path: str) -> str:
+        """``path`` (absolute) relative to the current directory, POSIX separators."""
+        return _relative(path, self.cwd)
 
     def explicit(self, path: Path) -> None:
+        absolute = os.path.abspath(path)
         try:
-            st = path.stat()
+            st = os.stat(absolute)
         except OSError as exc:
-            self.errors.append(FileError(_display(path), _os_message(path, exc)))
+            self.errors.append(FileError(self.display(absolute), _os_message(absolute, exc)))
             return
         if stat.S_ISDIR(st.st_mode):
-            self.walk(path)
+            self.walk(absolute)
         elif stat.S_ISREG(st.st_mode):
-            self.add(path)
+            self.files.setdefault(absolute, absolute)
         else:
-            self.errors.append(FileError(_display(path), "not a regular file"))
+            self.errors.append(FileError(self.display(absolute), "not a regular file"))
 
-    def _gitignore(self, directory: Path) -> Any:
+    def _gitignore(self, directory: str) -> Any:
         try:
-            lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+            with open(os.path.join(directory, ".gitignore"), encoding="utf-8",
+                      errors="replace") as fh:
+                lines = fh.read().splitlines()
         except OSError:
             return None
-        return self.pathspec.GitIgnoreSpec.from_lines(lines.splitlines())
+        return self.pathspec.GitIgnoreSpec.from_lines(lines)
 
-    def walk(self, top: Path) -> None:
-        specs: list[tuple[Path, Any]] = []
-        # .gitignore files of the root and the directories between the root and ``top``
-        top_abs = Path(os.path.abspath(top))
-        for parent in [*reversed(top_abs.parents), top_abs]:
-            if parent == self.root or self.root in parent.parents:
+    def walk(self, top: str) -> None:
+        specs: list[tuple[str, Any]] = []
+        # .gitignore files of the root and of the directories between the root and ``top``
+        if top != self.root and top.startswith(self.root + os.sep):
+            parts = top[len(self.root) + 1 :].split(os.sep)
+            for i in range(len(parts)):
+                parent = os.path.join(self.root, *parts[:i])
                 spec = self._gitignore(parent)
-                if spec is not None and parent != top_abs:
+                if spec is not None:
                     specs.append((parent, spec))
-        stack: list[tuple[Path, list[tuple[Path, Any]]]] = [(top, specs)]
+        stack: list[tuple[str, list[tuple[str, Any]]]] = [(top, specs)]
+        files = self.files
         while stack:
             directory, inherited = stack.pop()
             own = self._gitignore(directory)
             active = [*inherited, (directory, own)] if own is not None else inherited
+            check = bool(active) or self.exclude is not None
             try:
-                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+                with os.scandir(directory) as it:
+                    entries = list(it)
             except OSError as exc:
-                self.errors.append(FileError(_display(directory), _os_message(directory, exc)))
+                self.errors.append(FileError(self.display(directory), _os_message(directory, exc)))
                 continue
-            subdirs: list[Path] = []
+            subdirs: list[str] = []
             for entry in entries:
                 name = entry.name
                 if name in DEFAULT_EXCLUDES or name.endswith(".egg-info"):
                     continue
-                path = Path(entry.path)
+                path = entry.path
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
                 except OSError:
                     is_dir = False
-                if self._ignored(path, is_dir, active):
+                if not is_dir and not (name.endswith(".py") or name == "alembic.ini"):
+                    continue
+                if check and self._ignored(path, is_dir, active):
                     continue
                 if is_dir:
                     subdirs.append(path)
                     continue
-                if not (name.endswith(".py") or name == "alembic.ini"):
-                    continue
                 if entry.is_symlink():
                     try:
-                        st = os.stat(entry.path)
+                        st = os.stat(path)
                     except OSError as exc:
-                        self.errors.append(FileError(_display(path), _os_message(path, exc)))
+                        self.errors.append(FileError(self.display(path), _os_message(path, exc)))
                         continue
                     if stat.S_ISDIR(st.st_mode):
                         continue  # symlinked directories are not followed
                     if not stat.S_ISREG(st.st_mode):
-                        self.errors.append(FileError(_display(path), "not a regular file"))
+                        self.errors.append(FileError(self.display(path), "not a regular file"))
                         continue
                 elif not entry.is_file(follow_symlinks=False):
-                    self.errors.append(FileError(_display(path), "not a regular file"))
+                    self.errors.append(FileError(self.display(path), "not a regular file"))
                     continue
-                self.add(path)
+                files.setdefault(path, path)
             for sub in reversed(subdirs):
                 stack.append((sub, active))
 
-    def _ignored(self, path: Path, is_dir: bool, specs: list[tuple[Path, Any]]) -> bool:
-        rel = self.rel(path)
+    def _ignored(self, path: str, is_dir: bool, specs: list[tuple[str, Any]]) -> bool:
         suffix = "/" if is_dir else ""
-        if not rel.startswith("../") and self.exclude.match_file(rel + suffix):
-            return True
-        for base, spec in specs:
-            sub = Path(os.path.relpath(path, base)).as_posix()
-            if spec.match_file(sub + suffix):
+        if self.exclude is not None:
+            rel = self.rel(path)
+            if not rel.startswith("../") and self.exclude.match_file(rel + suffix):
                 return True
-        return False
+        return any(spec.match_file(_relative(path, base) + suffix) for base, spec in specs)
 
 
-def _display(path: Path | str) -> str:
-    p = os.path.abspath(path)
-    try:
-        return Path(os.path.relpath(p)).as_posix()
-    except ValueError:  # another drive on Windows
-        return Path(p).as_posix()
+def _relative(path: str, base: str) -> str:
+    if path.startswith(base) and path[len(base) : len(base) + 1] == os.sep:
+        rel = path[len(base) + 1 :]
+    elif path == base:
+        rel = "."
+    else:
+        try:
+            rel = os.path.relpath(path, base)
+        except ValueError:  # another drive on Windows
+            rel = path
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
-def _os_message(path: Path, exc: OSError) -> str:
+def _os_message(path: str | Path, exc: OSError) -> str:
     import errno
 
     if exc.errno == errno.ELOOP:
@@ -294,7 +309,7 @@ def _os_message(path: Path, exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-def _read(path: Path) -> bytes:
+def _read(path: str) -> bytes:
     """Read a file (a function of its own so tests can make it fail)."""
     with open(path, "rb") as fh:
         return fh.read()
@@ -323,9 +338,9 @@ def lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     summaries: dict[str, dict[str, Any]] = {}
     todo: list[tuple[str, bytes, str]] = []
     display: dict[str, str] = {}
-    for key, path in sorted(discovery.files.items()):
+    for path in sorted(discovery.files):
         rel = discovery.rel(path)
-        display[rel] = _display(key)
+        display[rel] = discovery.display(path)
         try:
             data = _read(path)
         except OSError as exc:
@@ -405,7 +420,7 @@ def _resolve(
         by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
         for mod, loc, name, user in index.sync_engines_reaching_async():
             umod, uinfo = index.info(user)
-            where = f"{display.get(by_module[umod], by_module[umod])}:{uinfo['loc'][0]}"
+            where = f"{display.get(by_module[umod], by_module[umod])}:{uinfo['line']}"
             kind = "async def" if uinfo["async"] else "def (called from async code)"
             local = user[len(umod) + 1 :]
             raw.append((by_module[mod], [

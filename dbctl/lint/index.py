@@ -16,6 +16,7 @@ from typing import Any
 from dbctl.lint.context import (
     APP_KINDS,
     CALL_RESULT,
+    FUNC_DEFAULTS,
     METHOD_RESULT,
     SYNC_CONN,
     SYNC_ENGINE,
@@ -33,6 +34,10 @@ class ProjectIndex:
         for s in summaries:
             if "module" in s and "funcs" in s:
                 self.modules.setdefault(s["module"], s)
+                for info in s["funcs"].values():
+                    for key, default in FUNC_DEFAULTS:
+                        if key not in info:
+                            info[key] = default
         self.suffix: dict[str, list[str]] = {}
         for name in self.modules:
             parts = name.split(".")
@@ -45,6 +50,7 @@ class ProjectIndex:
         }
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._sync_io: dict[str, bool] = {}
+        self._resolved: dict[tuple[str, str], str | None] = {}
 
     # -- names ---------------------------------------------------------------------------
     def normalize(self, qn: str, from_module: str) -> tuple[str, str] | None:
@@ -83,10 +89,20 @@ class ProjectIndex:
 
     # -- kinds ---------------------------------------------------------------------------
     def resolve(self, kind: str | None, from_module: str, depth: int = 0) -> str | None:
+        """The concrete kind of a (possibly symbolic) kind, memoised; cycles give None."""
         if not kind or depth > _MAX_DEPTH:
             return None
         if ":" not in kind:
             return kind
+        key = (kind, from_module)
+        if key in self._resolved:
+            return self._resolved[key]
+        self._resolved[key] = None  # cycle guard
+        result = self._resolve(kind, from_module, depth)
+        self._resolved[key] = result
+        return result
+
+    def _resolve(self, kind: str, from_module: str, depth: int) -> str | None:
         tag, rest = kind.split(":", 1)
         if tag == "ref":
             return self._ref_kind(rest, from_module, depth)

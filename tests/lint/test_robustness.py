@@ -96,8 +96,8 @@ def test_unreadable_file_is_dbc000(lint_tree, monkeypatch: pytest.MonkeyPatch) -
     # running as root, chmod 000 does not stop reading: make the read itself fail
     real_read = engine_mod._read
 
-    def failing_read(path: Path) -> bytes:
-        if path.name == "secret.py":
+    def failing_read(path: str) -> bytes:
+        if os.path.basename(path) == "secret.py":
             raise PermissionError(13, "Permission denied")
         return real_read(path)
 

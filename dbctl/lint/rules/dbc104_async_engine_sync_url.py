@@ -7,14 +7,15 @@ from typing import ClassVar
 
 from dbctl.lint.context import (
     ASYNC_ENGINE_FACTORIES,
+    SYNC_DRIVERS,
     FileContext,
     arg_or_keyword,
     literal_text,
+    mask_url_text,
     sqla_last,
 )
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
-from dbctl.urls import SYNC_DRIVERS, mask_url_text
 
 
 def sync_scheme(text: str) -> str | None:

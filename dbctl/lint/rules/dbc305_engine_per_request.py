@@ -67,7 +67,7 @@ class EnginePerRequest(Rule):
         if last not in ENGINE_FACTORIES and last not in ASYNC_ENGINE_FACTORIES:
             return
         fn = ctx.function
-        if fn is None or fn.info is None or fn.info["cached"]:
+        if fn is None or fn.info is None or fn.info.get("cached"):
             return
         ctx.defer(
             cls, node, f"`{last}()` inside request handler `{fn.qualname}` creates a new "
