@@ -470,7 +470,7 @@ class FileContext:
                 return FASTAPI_APP
             if canon in {"fastapi.APIRouter", "fastapi.routing.APIRouter"}:
                 return ROUTER
-            if canon.split(".", 1)[0] in _STDLIB_HINT:
+            if canon.split(".", 1)[0] in STDLIB_HINT:
                 return None
             if isinstance(func, ast.Name):
                 # a project function, or a session factory, here or imported
@@ -530,7 +530,7 @@ class FileContext:
         return f"{self.module}.{scope.qualname}" if scope is not None else None
 
 
-_STDLIB_HINT = frozenset(
+STDLIB_HINT = frozenset(
     {"os", "sys", "re", "json", "logging", "typing", "asyncio", "collections", "functools",
      "itertools", "pathlib", "datetime", "time", "math", "subprocess", "uuid", "contextlib",
      "dataclasses", "enum", "abc", "builtins", "random", "string", "hashlib", "base64",
@@ -906,7 +906,7 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
     info = fn.info
     if isinstance(func, ast.Attribute) and func.attr == "dispose":
         ctx.not_uses.add(id(func.value))
-    if canon is not None and canon.split(".", 1)[0] not in _STDLIB_HINT:
+    if canon is not None and canon.split(".", 1)[0] not in STDLIB_HINT:
         info["calls"].append(canon)
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
             info["io"].append([DRIVER_CONN, DRIVER_CONN])
@@ -916,7 +916,7 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
             base = ctx.kind_of(func.value)
             if base and (
                 base in methods
-                or (is_symbolic(base) and base.split(":")[-1].split(".")[0] not in _STDLIB_HINT)
+                or (is_symbolic(base) and base.split(":")[-1].split(".")[0] not in STDLIB_HINT)
             ):
                 info["io"].append([base, *sorted(methods)])
     if isinstance(func, ast.Attribute) and func.attr in {"create_all", "drop_all"}:

@@ -208,3 +208,26 @@ def test_cwd_unchanged_and_cache_dir_not_created_without_cache(lint_tree, tmp_pa
     lint_tree({"m.py": "x = 1\n"})
     assert os.getcwd() == before
     assert not (tmp_path / ".dbctl_cache").exists()
+
+
+def test_engine_imports_no_database_library_nor_pydantic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "m.py").write_text(SECRET_LINE)
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from dbctl.lint.engine import lint_paths\n"
+        "from dbctl.lint.model import LintConfig\n"
+        "from dbctl.lint.registry import by_code\n"
+        "r = lint_paths([Path('.')], LintConfig(enabled=frozenset(by_code()), use_cache=False))\n"
+        "assert len(r.findings) == 1, r\n"
+        "bad = [m for m in ('sqlalchemy', 'asyncpg', 'pydantic', 'rich', 'fastapi') "
+        "if m in sys.modules]\n"
+        "print(bad)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
