@@ -304,6 +304,8 @@ _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"
 _SETTINGS_BASES = frozenset(
     {"pydantic_settings.BaseSettings", "pydantic.BaseSettings", "pydantic.v1.BaseSettings"}
 )
+_ADD_ROUTE = frozenset({"add_api_route", "add_route", "add_api_websocket_route",
+                        "add_websocket_route"})
 _CACHE_DECORATORS = frozenset(
     {"functools.lru_cache", "functools.cache", "functools.cached_property"}
 )
@@ -329,6 +331,8 @@ class FileContext:
         self.str_consts: dict[str, str] = {}
         self.funcs: dict[str, dict[str, Any]] = {}
         self.lifespans: list[str] = []
+        self.extra_deps: list[str] = []  # app/router/include_router(dependencies=[...])
+        self.extra_routes: list[list[str]] = []  # [receiver kind, endpoint] (add_api_route)
         self.findings: list[list[Any]] = []
         self.deferred: list[list[Any]] = []
         self.claimed: set[int] = set()  # string nodes owned by DBC203 (not DBC201)
@@ -901,6 +905,19 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
             target = ctx.canonical(lifespan)
             if target:
                 ctx.lifespans.append(target)
+    if node.keywords:
+        deps = keyword(node, "dependencies")  # FastAPI(...), APIRouter(...), include_router(...)
+        if isinstance(deps, ast.List | ast.Tuple):
+            for d in deps.elts:
+                t = depends_target(ctx, d)
+                if t:
+                    ctx.extra_deps.append(t)
+    if isinstance(func, ast.Attribute) and func.attr in _ADD_ROUTE:
+        endpoint = arg_or_keyword(node, 1, "endpoint")
+        recv = ctx.kind_of(func.value)
+        target = ctx.canonical(endpoint) if endpoint is not None else None
+        if recv and target:
+            ctx.extra_routes.append([recv, target])
     if fn is None or fn.info is None:
         return
     info = fn.info

@@ -170,6 +170,8 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         "sym_deps": {k: v for k, v in ctx.sym_deps.items() if ctx.symbols.get(k)},
         "funcs": ctx.funcs,
         "lifespans": ctx.lifespans,
+        "extra_deps": ctx.extra_deps,
+        "extra_routes": ctx.extra_routes,
         "findings": ctx.findings,
         "deferred": ctx.deferred,
     }

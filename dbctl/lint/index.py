@@ -151,7 +151,13 @@ class ProjectIndex:
     # -- roles ---------------------------------------------------------------------------
     @cached_property
     def routes(self) -> set[str]:
-        return self._decorated("route")
+        out = self._decorated("route")
+        for mod, s in self.modules.items():
+            for recv, target in s.get("extra_routes", ()):
+                key = self.func(target, mod)
+                if key and self.resolve(recv, mod) in APP_KINDS:
+                    out.add(key)
+        return out
 
     @cached_property
     def middleware(self) -> set[str]:
@@ -174,6 +180,10 @@ class ProjectIndex:
                     key = self.func(dep, mod)
                     if key:
                         out.add(key)
+            for dep in s.get("extra_deps", ()):
+                key = self.func(dep, mod)
+                if key:
+                    out.add(key)
         return out
 
     @cached_property
