@@ -231,3 +231,26 @@ def test_engine_imports_no_database_library_nor_pydantic(tmp_path: Path) -> None
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_alembic_ini_variants(lint_tree) -> None:
+    ini = """[alembic]
+script_location = migrations
+# sqlalchemy.url = postgresql://app:commented@db/app
+sqlalchemy.url = driver://user:pass@localhost/dbname
+
+[dev]
+sqlalchemy.url = postgresql://app:%%(DB_PASSWORD)s@db/app
+
+[prod]
+sqlalchemy.url = postgresql+psycopg2://app:Pr0dPass@db/app
+"""
+    result = lint_tree({"alembic.ini": ini, "other.ini": ini, "sub/alembic.ini": ini})
+    assert found_codes(result) == [("alembic.ini", 10, "DBC201"), ("sub/alembic.ini", 10, "DBC201")]
+    f = result.findings[0]
+    assert "Pr0dPass" not in f.message and "app:***@db/app" in f.message
+    assert f.col == 18
+
+
+def found_codes(result) -> list[tuple[str, int, str]]:
+    return [(f.path, f.line, f.code) for f in result.findings]

@@ -161,3 +161,28 @@ def test_internal_rule_error_is_reported_not_raised(monkeypatch: pytest.MonkeyPa
     summary = analyze("x.py", b"x = 1\n")
     assert summary["findings"][0][0] == "DBC000"
     assert "internal error" in summary["findings"][0][5]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(_FIXTURE_TEXTS), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 40), st.binary(max_size=8)), max_size=4
+    ),
+)
+def test_mutated_projects_through_the_whole_engine(
+    originals: list[bytes], edits: list[tuple[int, int, bytes]]
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for i, original in enumerate(originals):
+            data = bytearray(original)
+            for pos, cut, insert in edits:
+                pos %= len(data) + 1
+                data[pos : pos + cut] = insert
+            (root / f"m{i}.py").write_bytes(bytes(data))
+        result = run_lint([root], root)
+        assert result.files == len(originals)
+        assert all(f.code.startswith("DBC") and f.line >= 1 for f in result.findings)
