@@ -627,78 +627,118 @@ def depends_target(ctx: FileContext, node: ast.AST | None) -> str | None:
 Handler = Callable[[ast.AST, FileContext], None]
 
 
+class _Enter:
+    """A marker on the walk stack: from here on, the scope is ``scope``."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+
 class Walker:
     """Walks a tree once, iteratively (deep trees do not hit the recursion limit),
-    maintaining imports and scopes and dispatching each node to the rules interested
-    in its type."""
+    maintaining imports and scopes and dispatching each node to the handlers
+    interested in its type: the core fact collectors first, then the rules. A rule
+    whose ``triggers`` do not occur in the file's bytes is not dispatched at all."""
 
     def __init__(self, rules: Iterable[type[Rule]]) -> None:
-        self.dispatch: dict[type[ast.AST], list[Handler]] = {}
-        for rule in rules:
-            for node_type in rule.node_types:
-                self.dispatch.setdefault(node_type, []).append(rule.check)
+        self.rules = tuple(rules)
+        self._tables: dict[tuple[str, ...], dict[type, list[Handler]]] = {}
 
-    def walk(self, ctx: FileContext) -> None:
-        dispatch = self.dispatch
+    def table(self, data: bytes) -> dict[type, list[Handler]]:
+        active = tuple(
+            r.code for r in self.rules
+            if r.node_types and (not r.triggers or any(t in data for t in r.triggers))
+        )
+        table = self._tables.get(active)
+        if table is None:
+            table = {t: [h] for t, h in _CORE.items()}
+            for rule in self.rules:
+                if rule.code in active:
+                    for node_type in rule.node_types:
+                        table.setdefault(node_type, []).append(rule.check)
+            self._tables[active] = table
+        return table
+
+    def walk(self, ctx: FileContext, data: bytes = b"") -> None:
+        handlers = self.table(data)
         module_scope = ctx.module_scope
         module_scope.func = None
-        stack: list[tuple[ast.AST, Scope]] = [(ctx.tree, module_scope)]
+        ctx.scope = module_scope
+        stack: list[Any] = [ctx.tree]
         pop, push = stack.pop, stack.append
         scope_types = _SCOPE_TYPES
-        core = _CORE
         child_fields = _CHILD_FIELDS
-        current = module_scope
+        enter = _Enter
+        name_type, const_type, attr_type = ast.Name, ast.Constant, ast.Attribute
+        assert attr_type not in handlers, "attribute chains are skipped over"
+        name_hs = handlers.get(name_type, [])
+        const_hs = handlers.get(const_type, [])
         while stack:
-            node, scope = pop()
-            if scope is not current:
-                ctx.scope = current = scope
+            node = pop()
             ntype = type(node)
-            pre = core.get(ntype)
-            if pre is not None:
-                pre(node, ctx)
-            handlers = dispatch.get(ntype)
-            if handlers:
-                for handler in handlers:
-                    handler(node, ctx)
+            if ntype is enter:
+                ctx.scope = node.scope
+                continue
+            hs = handlers.get(ntype)
+            if hs is not None:
+                for h in hs:
+                    h(node, ctx)
             if ntype in scope_types:
-                inner = _enter_scope(node, ctx, scope)
-                ctx.scope = current = scope
+                outer = ctx.scope
+                inner = _enter_scope(node, ctx, outer)
+                ctx.scope = outer
                 ctx.scopes.append(inner)
-                children: list[tuple[ast.AST, Scope]] = []
-                for name, value in ast.iter_fields(node):
-                    target = inner if name == "body" else scope
-                    if name == "args" and isinstance(value, ast.arguments):
-                        # defaults are evaluated in the enclosing scope
-                        for d in (*value.defaults, *(x for x in value.kw_defaults if x)):
-                            children.append((d, scope))
-                        continue
-                    _collect(value, target, children)
-                for item in reversed(children):
-                    push(item)
+                push(enter(outer))
+                body = node.body
+                if type(body) is list:
+                    for v in reversed(body):
+                        push(v)
+                else:  # a lambda
+                    push(body)
+                push(enter(inner))
+                for v in reversed(_outer_parts(node)):
+                    push(v)
                 continue
             fields = child_fields.get(ntype)
             if fields is None:
                 fields = child_fields[ntype] = _child_fields(ntype)
-            if not fields:
-                continue
-            children = []
             for name in fields:
-                value = getattr(node, name, None)
+                value = getattr(node, name)
                 if value is None:
                     continue
-                if type(value) is list:
-                    for v in value:
-                        if v is not None and type(v) is not str:
-                            children.append((v, scope))
-                else:
-                    children.append((value, scope))
-            if len(children) == 1:
-                push(children[0])
-            else:
-                for item in reversed(children):
-                    push(item)
+                for item in reversed(value) if type(value) is list else (value,):
+                    v, vt = item, type(item)
+                    # leaves (and attribute chains down to their leaf) are handled right
+                    # here instead of a trip through the stack: most nodes are leaves
+                    while vt is attr_type:
+                        v = v.value
+                        vt = type(v)
+                    if vt is name_type:
+                        for h in name_hs:
+                            h(v, ctx)
+                    elif vt is const_type:
+                        for h in const_hs:
+                            h(v, ctx)
+                    elif v is not None and vt is not str:
+                        push(v)
         ctx.scope = module_scope
         ctx.finish()
+
+
+def _outer_parts(node: Any) -> list[ast.AST]:
+    """The parts of a def/class/lambda evaluated in the enclosing scope, in source order
+    (annotations are not visited)."""
+    parts: list[ast.AST] = list(getattr(node, "decorator_list", ()))
+    if isinstance(node, ast.ClassDef):
+        parts.extend(node.bases)
+        parts.extend(node.keywords)
+        return parts
+    args = node.args
+    parts.extend(args.defaults)
+    parts.extend(d for d in args.kw_defaults if d is not None)
+    return parts
 
 
 #: fields that never hold a node worth visiting (expression contexts, operators, names)
@@ -706,13 +746,14 @@ _SKIP_FIELDS = frozenset(
     {"ctx", "op", "ops", "type_comment", "kind", "id", "attr", "name", "arg", "asname",
      "module", "level", "names", "conversion", "is_async", "simple", "lineno", "tag"}
 )
-_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_fields(ntype: type[ast.AST]) -> tuple[str, ...]:
+    """The fields to visit, in reverse order (the stack reverses them back)."""
     if ntype is ast.Constant or not issubclass(ntype, ast.AST):
         return ()
-    return tuple(f for f in ntype._fields if f not in _SKIP_FIELDS)
+    return tuple(reversed([f for f in ntype._fields if f not in _SKIP_FIELDS]))
 
 
 def _collect(value: Any, scope: Scope, out: list[tuple[ast.AST, Scope]]) -> None:

@@ -158,7 +158,7 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         tree, module, is_package=is_package, is_test=is_test_path(rel),
         is_alembic=b"alembic" in data and (b"from alembic" in data or b"import alembic" in data),
     )
-    _WALKER.walk(ctx)
+    _WALKER.walk(ctx, data)
     return {
         "path": rel,
         "module": module,

@@ -29,6 +29,9 @@ class Rule:
     category: ClassVar[str]  # correctness | credentials | deprecated | performance | ...
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+    #: a cheap pre-filter: the rule only runs on files whose bytes contain one of these
+    #: (empty: every file). They must be implied by any finding (e.g. the called name).
+    triggers: ClassVar[tuple[bytes, ...]] = ()
 
     @classmethod
     def summary(cls) -> str:

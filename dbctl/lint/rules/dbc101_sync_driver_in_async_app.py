@@ -47,6 +47,7 @@ class SyncDriverInAsyncApp(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"psycopg", b"pg8000", b"pgdb")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

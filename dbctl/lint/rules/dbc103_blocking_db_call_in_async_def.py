@@ -51,6 +51,7 @@ class BlockingDbCallInAsyncDef(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"async",)
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -61,6 +61,7 @@ class AsyncEngineSyncUrl(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"create_async_engine", b"async_engine_from_config")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

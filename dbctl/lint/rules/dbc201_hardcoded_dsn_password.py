@@ -45,6 +45,7 @@ class HardcodedDsnPassword(Rule):
     category: ClassVar[str] = "credentials"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Expr, ast.JoinedStr, ast.Constant)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"://",)
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -59,6 +59,9 @@ class EnginePerRequest(Rule):
     category: ClassVar[str] = "performance"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (
+        b"create_engine", b"create_async_engine", b"engine_from_config"
+    )
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
