@@ -34,20 +34,12 @@ class ProjectIndex:
         for s in summaries:
             if "module" in s and "funcs" in s:
                 self.modules.setdefault(s["module"], s)
-                for info in s["funcs"].values():
-                    for key, default in FUNC_DEFAULTS:
-                        if key not in info:
-                            info[key] = default
         self.suffix: dict[str, list[str]] = {}
         for name in self.modules:
             parts = name.split(".")
             for i in range(len(parts)):
                 self.suffix.setdefault(".".join(parts[i:]), []).append(name)
-        self._funcs: dict[str, tuple[str, dict[str, Any]]] = {
-            f"{mod}.{local}": (mod, info)
-            for mod, s in self.modules.items()
-            for local, info in s["funcs"].items()
-        }
+        self._funcs: dict[str, tuple[str, dict[str, Any]]] = {}  # filled on demand
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._sync_io: dict[str, bool] = {}
         self._resolved: dict[tuple[str, str], str | None] = {}
@@ -77,11 +69,23 @@ class ProjectIndex:
         mod, local = n
         s = self.modules[mod]
         if local in s["funcs"]:
-            return f"{mod}.{local}"
+            return self._key(mod, local)
         target = s["imports"].get(local)
         if target and target != qn:
             return self.func(target, mod, depth + 1)
         return None
+
+    def _key(self, mod: str, local: str) -> str:
+        """The key of function ``local`` of ``mod``; its summary gets its defaults back
+        (the cache omits them)."""
+        key = f"{mod}.{local}"
+        if key not in self._funcs:
+            info = self.modules[mod]["funcs"][local]
+            for field, default in FUNC_DEFAULTS:
+                if field not in info:
+                    info[field] = default
+            self._funcs[key] = (mod, info)
+        return key
 
     def info(self, key: str) -> tuple[str, dict[str, Any]]:
         """(module, function summary) of a function key."""
@@ -167,8 +171,8 @@ class ProjectIndex:
         out: set[str] = set()
         for mod, s in self.modules.items():
             for local, info in s["funcs"].items():
-                if any(self.resolve(k, mod) in APP_KINDS for k in info[field]):
-                    out.add(f"{mod}.{local}")
+                if any(self.resolve(k, mod) in APP_KINDS for k in info.get(field, ())):
+                    out.add(self._key(mod, local))
         return out
 
     @cached_property
@@ -176,7 +180,7 @@ class ProjectIndex:
         out: set[str] = set()
         for mod, s in self.modules.items():
             for info in s["funcs"].values():
-                for dep in info["deps"]:
+                for dep in info.get("deps", ()):
                     key = self.func(dep, mod)
                     if key:
                         out.add(key)
@@ -210,12 +214,12 @@ class ProjectIndex:
         todo: list[str] = []
         for mod, s in self._app_modules():
             for local, info in s["funcs"].items():
-                if not info["async"]:
+                if not info.get("async"):
                     continue
-                for qn in (*info["calls"], *info["deps"]):
+                for qn in (*info.get("calls", ()), *info.get("deps", ())):
                     key = self.func(qn, mod)
                     if key and key not in reached and not self.info(key)[1]["async"]:
-                        reached[key] = f"{mod}.{local}"
+                        reached[key] = self._key(mod, local)
                         todo.append(key)
         while todo:
             key = todo.pop()
@@ -308,8 +312,9 @@ class ProjectIndex:
         for mod, s in self._app_modules():
             for local, info in s["funcs"].items():
                 key = f"{mod}.{local}"
-                if not info["async"] and key not in reached:
+                if not info.get("async") and key not in reached:
                     continue
+                key = self._key(mod, local)
                 uses = {n for u in info["uses"] if (n := self.normalize(u, mod)) is not None}
                 out.append((key, uses))
         out.sort(key=lambda item: (not self.info(item[0])[1]["async"], item[0]))
