@@ -77,7 +77,8 @@ ASYNC_METHODS: dict[str, frozenset[str]] = {
     ),
     ASYNC_ENGINE: frozenset({"dispose"}),
     ASYNC_DRIVER: frozenset(
-        {"execute", "executemany", "fetch", "fetchrow", "fetchval", "commit", "rollback", "close"}
+        {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchone", "fetchall",
+         "fetchmany", "commit", "rollback", "close"}
     ),
 }
 

@@ -39,7 +39,8 @@ DEFAULT_EXCLUDES = frozenset(
 PARALLEL_THRESHOLD = 150
 _SUPPRESS_RE = re.compile(
     r"#\s*(?:dbctl:\s*ignore(?P<file>-file)?(?:\[(?P<codes>[^\]]*)\])?"
-    r"|noqa:\s*(?P<noqa>[A-Z0-9, ]+))"
+    r"|noqa:\s*(?P<noqa>[A-Z0-9, ]+))",
+    re.IGNORECASE,
 )
 _CODE_RE = re.compile(r"[A-Z]+[0-9]+")
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -76,7 +77,7 @@ def _error_summary(rel: str, message: str, line: int = 1, col: int = 1) -> dict[
 
 
 def _suppressions(data: bytes) -> tuple[dict[str, list[str]], list[str]]:
-    if b"dbctl:" not in data and b"noqa" not in data:
+    if b"dbctl:" not in data and b"noqa" not in data and b"NOQA" not in data:
         return {}, []
     text = data.decode("utf-8", errors="replace")
     by_line: dict[str, list[str]] = {}
@@ -86,7 +87,7 @@ def _suppressions(data: bytes) -> tuple[dict[str, list[str]], list[str]]:
             continue
         for m in _SUPPRESS_RE.finditer(line):
             raw = m.group("noqa") if m.group("noqa") is not None else m.group("codes")
-            codes = _CODE_RE.findall(raw) if raw is not None else ["*"]
+            codes = _CODE_RE.findall(raw.upper()) if raw is not None else ["*"]
             if m.group("file"):
                 file_codes.extend(codes)
             else:

@@ -93,6 +93,7 @@ def test_paths_relative_to_cwd_when_linting_a_subdirectory(
         ("  # dbctl: ignore[DBC303, DBC201]", True),
         ("  # noqa: DBC201", True),
         ("  # noqa: E501,DBC201", True),
+        ("  # NOQA:DBC201", True),
         ("  # dbctl: ignore", True),
         ("  # noqa", False),
         ("  # noqa: E501", False),
