@@ -186,3 +186,16 @@ def test_mutated_projects_through_the_whole_engine(
         result = run_lint([root], root)
         assert result.files == len(originals)
         assert all(f.code.startswith("DBC") and f.line >= 1 for f in result.findings)
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+def test_really_unreadable_file_even_for_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /proc/self/mem is a regular file whose read fails with EIO, also for root
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.py").write_text(GOOD)
+    result = run_lint([Path("/proc/self/mem"), Path("good.py")], tmp_path)
+    by_code = {(f.code, f.message) for f in result.findings}
+    assert ("DBC000", "cannot read: input/output error") in by_code
+    assert any(f.code == "DBC201" and f.path == "good.py" for f in result.findings)
