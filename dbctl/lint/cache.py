@@ -22,7 +22,7 @@ from typing import Any
 from dbctl import __version__
 
 #: Bump when the summary format or any rule's logic changes.
-SCHEMA = 3
+SCHEMA = 4
 
 
 def content_hash(data: bytes) -> str:

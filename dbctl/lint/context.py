@@ -48,8 +48,8 @@ APP_KINDS = frozenset({FASTAPI_APP, ROUTER})
 SYNC_IO_METHODS: dict[str, frozenset[str]] = {
     SYNC_SESSION: frozenset(
         {
-            "execute", "query", "scalar", "scalars", "get", "get_one", "commit", "rollback",
-            "flush", "refresh", "merge", "bulk_save_objects", "bulk_insert_mappings",
+            "execute", "exec", "query", "scalar", "scalars", "get", "get_one", "commit",
+            "rollback", "flush", "refresh", "merge", "bulk_save_objects", "bulk_insert_mappings",
             "bulk_update_mappings",
         }
     ),
@@ -66,8 +66,8 @@ SYNC_IO_METHODS: dict[str, frozenset[str]] = {
 ASYNC_METHODS: dict[str, frozenset[str]] = {
     ASYNC_SESSION: frozenset(
         {
-            "execute", "scalar", "scalars", "get", "get_one", "commit", "rollback", "flush",
-            "refresh", "merge", "delete", "close", "stream", "stream_scalars", "run_sync",
+            "execute", "exec", "scalar", "scalars", "get", "get_one", "commit", "rollback",
+            "flush", "refresh", "merge", "delete", "close", "stream", "stream_scalars", "run_sync",
             "invalidate", "connection",
         }
     ),
@@ -168,8 +168,9 @@ ASYNC_ENGINE_FACTORIES = frozenset({"create_async_engine", "async_engine_from_co
 
 
 def sqla_last(canonical: str | None) -> str | None:
-    """The last component of a SQLAlchemy canonical name (``None`` for anything else)."""
-    if canonical and canonical.split(".", 1)[0] == "sqlalchemy":
+    """The last component of a SQLAlchemy (or SQLModel, which re-exports it) canonical
+    name; ``None`` for anything else."""
+    if canonical and canonical.split(".", 1)[0] in {"sqlalchemy", "sqlmodel"}:
         return canonical.rsplit(".", 1)[-1]
     return None
 
@@ -332,6 +333,7 @@ class FileContext:
         self.str_consts: dict[str, str] = {}
         self.funcs: dict[str, dict[str, Any]] = {}
         self.lifespans: list[str] = []
+        self.aliases: dict[str, tuple[str, str]] = {}  # X = Annotated[Session, Depends(f)]
         self.extra_deps: list[str] = []  # app/router/include_router(dependencies=[...])
         self.extra_routes: list[list[str]] = []  # [receiver kind, endpoint] (add_api_route)
         self.findings: list[list[Any]] = []
@@ -535,12 +537,14 @@ class FileContext:
         return f"{self.module}.{scope.qualname}" if scope is not None else None
 
 
+#: module roots that are never part of the linted project (their calls are not recorded)
 STDLIB_HINT = frozenset(
     {"os", "sys", "re", "json", "logging", "typing", "asyncio", "collections", "functools",
      "itertools", "pathlib", "datetime", "time", "math", "subprocess", "uuid", "contextlib",
      "dataclasses", "enum", "abc", "builtins", "random", "string", "hashlib", "base64",
-     "pydantic", "fastapi", "starlette", "sqlalchemy", "alembic", "pytest", "typer", "click",
-     "django", "flask", "requests", "httpx", "numpy", "pandas"}
+     # the libraries whose behaviour the rules model (never the linted project)
+     "pydantic", "pydantic_settings", "fastapi", "starlette", "sqlalchemy", "sqlmodel",
+     "alembic", "asyncpg", "psycopg", "psycopg2", "psycopg_pool", "pg8000"}
 )
 
 
@@ -604,8 +608,18 @@ def annotation_kind(ctx: FileContext, ann: ast.AST | None) -> tuple[str | None, 
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None, dep
             continue
-        tail = sqla_last(ctx.canonical(ann))
-        return (SQLA_TYPE_KINDS.get(tail) if tail else None), dep
+        canon = ctx.canonical(ann)
+        tail = sqla_last(canon)
+        if tail:
+            return SQLA_TYPE_KINDS.get(tail), dep
+        if isinstance(ann, ast.Name) and ann.id in ctx.aliases:  # SessionDep = Annotated[…]
+            kind, alias_dep = ctx.aliases[ann.id]
+            return kind or None, dep or alias_dep or None
+        if isinstance(ann, ast.Name) and canon and ann.id in ctx.imports and (
+            canon.split(".", 1)[0] not in STDLIB_HINT
+        ):  # maybe such an alias in another module: the index decides
+            return "alias:" + canon, dep or "alias:" + canon
+        return None, dep
     return None, dep
 
 
@@ -905,6 +919,12 @@ def _refs_in(node: ast.AST, ctx: FileContext) -> list[str]:
 
 def _on_assign(node: ast.AST, ctx: FileContext) -> None:
     if isinstance(node, ast.Assign):
+        if ctx.scope.node is None and isinstance(node.value, ast.Subscript):
+            alias_kind, alias_dep = annotation_kind(ctx, node.value)
+            if alias_kind or alias_dep:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        ctx.aliases[t.id] = (alias_kind or "", alias_dep or "")
         kind = ctx.kind_of(node.value)
         for t in node.targets:
             _bind(ctx, t, node.value, kind)
@@ -965,10 +985,11 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
     info = fn.info
     if isinstance(func, ast.Attribute) and func.attr == "dispose":
         ctx.not_uses.add(id(func.value))
-    if canon is not None and canon.split(".", 1)[0] not in STDLIB_HINT:
-        info["calls"].append(canon)
+    if canon is not None:
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
             info["io"].append([DRIVER_CONN, DRIVER_CONN])
+        elif canon.split(".", 1)[0] not in STDLIB_HINT:
+            info["calls"].append(canon)
     if isinstance(func, ast.Attribute):
         methods = SYNC_IO_KINDS_BY_METHOD.get(func.attr)
         if methods:

@@ -171,6 +171,7 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         "sym_deps": {k: v for k, v in ctx.sym_deps.items() if ctx.symbols.get(k)},
         "funcs": ctx.funcs,
         "lifespans": ctx.lifespans,
+        "aliases": ctx.aliases,
         "extra_deps": ctx.extra_deps,
         "extra_routes": ctx.extra_routes,
         "findings": ctx.findings,

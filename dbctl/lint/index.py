@@ -62,7 +62,10 @@ class ProjectIndex:
         return result
 
     def func(self, qn: str, from_module: str, depth: int = 0) -> str | None:
-        """The key (``module.qualname``) of a project function, following re-exports."""
+        """The key (``module.qualname``) of a project function, following re-exports
+        (and ``alias:X``, a dependency named through ``X = Annotated[T, Depends(f)]``)."""
+        if qn.startswith("alias:"):
+            return self._alias_dep(qn[6:], from_module, depth)
         n = self.normalize(qn, from_module)
         if n is None or depth > _MAX_DEPTH:
             return None
@@ -74,6 +77,18 @@ class ProjectIndex:
         if target and target != qn:
             return self.func(target, mod, depth + 1)
         return None
+
+    def _alias_dep(self, qn: str, from_module: str, depth: int) -> str | None:
+        n = self.normalize(qn, from_module)
+        if n is None or depth > _MAX_DEPTH:
+            return None
+        mod, local = n
+        s = self.modules[mod]
+        alias = s.get("aliases", {}).get(local)
+        if alias:
+            return self.func(alias[1], mod, depth + 1) if alias[1] else None
+        target = s["imports"].get(local)
+        return self._alias_dep(target, mod, depth + 1) if target and target != qn else None
 
     def _key(self, mod: str, local: str) -> str:
         """The key of function ``local`` of ``mod``; its summary gets its defaults back
@@ -108,7 +123,7 @@ class ProjectIndex:
 
     def _resolve(self, kind: str, from_module: str, depth: int) -> str | None:
         tag, rest = kind.split(":", 1)
-        if tag == "ref":
+        if tag == "ref":  # a module-level name
             return self._ref_kind(rest, from_module, depth)
         if tag == "call":
             if rest.startswith("ref:"):
@@ -117,6 +132,18 @@ class ProjectIndex:
                     return self._ret_kind(key, depth)
             base = self.resolve(rest, from_module, depth + 1)
             return CALL_RESULT.get(base) if base else None
+        if tag == "alias":
+            n = self.normalize(rest, from_module)
+            if n is None:
+                return None
+            mod, local = n
+            s = self.modules[mod]
+            alias = s.get("aliases", {}).get(local)
+            if alias:
+                kind_, dep = alias
+                return self.resolve(kind_ or (f"dep:{dep}" if dep else ""), mod, depth + 1)
+            target = s["imports"].get(local)
+            return self.resolve(f"alias:{target}", mod, depth + 1) if target else None
         if tag in {"ret", "dep"}:
             key = self.func(rest, from_module)
             return self._ret_kind(key, depth) if key else None
@@ -280,7 +307,9 @@ class ProjectIndex:
             (mod, name)
             for mod, s in self._app_modules()
             for name, kind in s["symbols"].items()
-            if kind == SYNC_ENGINE and name in s["sym_loc"]
+            # created here (directly or by a project function), not an alias of another
+            if name in s["sym_loc"] and not kind.startswith("ref:")
+            and self.resolve(kind, mod) == SYNC_ENGINE
         ]
         if not engines:
             return []

@@ -169,3 +169,46 @@ def test_router_imported_from_another_module(lint_tree) -> None:
         "@app.on_event('startup')\ndef s():\n    pass\n",
     }
     assert found(lint_tree(files)) == [("api.py", 4, "DBC301")]
+
+
+def test_annotated_dependency_alias_imported_from_another_module(lint_tree) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/deps.py": """from typing import Annotated
+
+from fastapi import Depends
+from sqlmodel import Session, create_engine
+
+engine = create_engine("postgresql+psycopg2://app@db/app")
+
+
+def get_session():
+    with Session(engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+""",
+        "app/api.py": """from fastapi import FastAPI
+
+from app.deps import SessionDep
+
+app = FastAPI()
+
+
+@app.get("/sync")
+def sync_route(session: SessionDep):
+    return session.exec("select 1")
+
+
+@app.get("/async")
+async def async_route(session: SessionDep):
+    return session.exec("select 1")
+""",
+    }
+    assert found(lint_tree(files)) == [
+        ("app/api.py", 15, "DBC103"),
+        ("app/deps.py", 6, "DBC102"),
+    ]
+    only_sync = {**files, "app/api.py": files["app/api.py"].split('\n\n@app.get("/async")')[0]}
+    assert found(lint_tree(only_sync)) == []
