@@ -33,6 +33,29 @@ SPEC = "django==5.1.*"
 PY = sys.executable
 BIN = Path(PY).parent
 
+PARSE_ONLY = """
+import ast, gc, os, sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+
+def parse(paths):
+    gc.disable()
+    for p in paths:
+        try:
+            ast.parse(Path(p).read_bytes())
+        except (SyntaxError, ValueError):
+            pass
+    return len(paths)
+
+
+if __name__ == "__main__":
+    files = sorted(str(p) for p in Path(".").rglob("*.py"))
+    n = os.cpu_count() or 1
+    with ProcessPoolExecutor(n) as pool:
+        print(sum(pool.map(parse, [files[i::n] for i in range(n)])))
+"""
+
 RUNNER = """
 import sys
 from pathlib import Path
@@ -112,8 +135,11 @@ def main() -> int:
 
     shutil.rmtree(root / ".dbctl_cache", ignore_errors=True)
     timed(dbctl_cmd("warm", cli), root)  # fill the cache
-    runs: dict[str, list[float]] = {"cold": [], "warm": [], "ruff": []}
+    runs: dict[str, list[float]] = {"cold": [], "warm": [], "ruff": [], "parse": []}
+    parse_script = DATA / "parse_only.py"
+    parse_script.write_text(PARSE_ONLY)
     for _ in range(args.repeat):
+        runs["parse"].append(timed([PY, str(parse_script)], root))
         runs["cold"].append(timed(dbctl_cmd("cold", cli), root))
         runs["warm"].append(timed(dbctl_cmd("warm", cli), root))
         if ruff:
@@ -126,6 +152,7 @@ def main() -> int:
         bandit_time = timed([bandit, "-q", "-r", "-t", "B105,B106,B107", "-f", "json", "-o",
                              os.devnull, "."], root)
 
+    print(f"bare ast.parse, all cores:    {med['parse']:7.2f} s  (the floor for a cold run)")
     print(f"dbctl lint cold (--no-cache): {med['cold']:7.2f} s")
     print(f"dbctl lint warm:              {med['warm']:7.2f} s")
     if "ruff" in med:
@@ -142,6 +169,9 @@ def main() -> int:
         verdict = "met" if ratio <= 2 else "NOT met"
         print(f"dbctl warm / ruff   = {ratio:5.2f}x  (target <= 2x: {verdict})")
     print(f"dbctl cold / warm   = {med['cold'] / med['warm']:5.1f}x")
+    print(f"dbctl cold / bare parse = {med['cold'] / med['parse']:5.2f}x")
+    if "ruff" in med:
+        print(f"bare parse / ruff   = {med['parse'] / med['ruff']:5.1f}x")
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import FileContext, literal_text, url_secrets
+from dbctl.lint.context import DB_SCHEMES, FileContext, literal_text, url_secrets
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
 
@@ -45,7 +45,11 @@ class HardcodedDsnPassword(Rule):
     category: ClassVar[str] = "credentials"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Expr, ast.JoinedStr, ast.Constant)
-    triggers: ClassVar[tuple[bytes, ...]] = (b"://",)
+    #: the scheme words of the URLs it looks for, in the usual spellings
+    triggers: ClassVar[tuple[bytes, ...]] = (
+        *(w.encode() for s in DB_SCHEMES for w in {s, s.upper(), s.capitalize()}),
+        b"PostgreSQL", b"MySQL", b"MariaDB", b"CockroachDB",
+    )
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
