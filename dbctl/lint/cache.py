@@ -29,10 +29,22 @@ def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def code_fingerprint() -> str:
+    """A hash of the linter's own source, so an edited rule (an editable install, a
+    development checkout) never reads summaries its previous version wrote."""
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 class LintCache:
     def __init__(self, directory: Path, rule_codes: list[str]) -> None:
         self.directory = directory
-        key = content_hash(f"{SCHEMA}|{__version__}|{','.join(rule_codes)}".encode())
+        key = content_hash(
+            f"{SCHEMA}|{__version__}|{','.join(rule_codes)}|{code_fingerprint()}".encode()
+        )
         self.path = directory / f"lint-{key}.json"
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
