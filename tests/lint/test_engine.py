@@ -255,3 +255,10 @@ sqlalchemy.url = postgresql+psycopg2://app:Pr0dPass@db/app
 
 def found_codes(result) -> list[tuple[str, int, str]]:
     return [(f.path, f.line, f.code) for f in result.findings]
+
+
+def test_overlapping_paths_are_linted_once(lint_tree, tmp_path: Path) -> None:
+    lint_tree({"pkg/m.py": SECRET_LINE})
+    result = run_lint([Path("pkg"), Path("pkg/m.py"), Path("."), tmp_path / "pkg"], tmp_path)
+    assert found_codes(result) == [("pkg/m.py", 1, "DBC201")]
+    assert result.files == 1

@@ -199,3 +199,24 @@ def test_really_unreadable_file_even_for_root(
     by_code = {(f.code, f.message) for f in result.findings}
     assert ("DBC000", "cannot read: input/output error") in by_code
     assert any(f.code == "DBC201" and f.path == "good.py" for f in result.findings)
+
+
+_PW_ALPHABET = st.characters(
+    min_codepoint=33, max_codepoint=0x2FFF, exclude_characters="'\"`<>\\{}$%*"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(password=st.text(_PW_ALPHABET, min_size=4, max_size=24))
+def test_dsn_password_never_in_message(password: str) -> None:
+    from dbctl.lint.context import url_secrets
+
+    url = f"postgresql+asyncpg://app:{password}@db.example:5432/app"
+    if password in url.replace(f":{password}@", ":@", 1):
+        return  # the password also spells another part of the URL
+    source = f"URL = {url!r}\n".encode()
+    summary = analyze("m.py", source)
+    messages = [f[5] for f in summary["findings"]]
+    assert all(password not in m for m in messages)
+    if url_secrets(url):
+        assert messages and all("app:***@" in m for m in messages)
