@@ -342,6 +342,7 @@ class FileContext:
         self.settings_classes: set[str] = set()
         self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
         self.scopes: list[Scope] = []
+        self._fastapi: bool | None = None
         self._memo_node: ast.AST | None = None
         self._memo_value: str | None = None
 
@@ -374,6 +375,13 @@ class FileContext:
                 del info[key]
 
     # -- names ---------------------------------------------------------------------------
+    def uses_fastapi(self) -> bool:
+        """Does this module import FastAPI (so an imported annotation may be a dependency
+        alias such as ``SessionDep``)?"""
+        if not self._fastapi:  # imports may still come: only a yes is final
+            self._fastapi = any(v.split(".", 1)[0] == "fastapi" for v in self.imports.values())
+        return self._fastapi
+
     def canonical(self, node: ast.AST) -> str | None:
         """The canonical dotted name of a Name/Attribute chain, import aliases resolved;
         ``None`` for local variables and anything else."""
@@ -616,7 +624,7 @@ def annotation_kind(ctx: FileContext, ann: ast.AST | None) -> tuple[str | None, 
             kind, alias_dep = ctx.aliases[ann.id]
             return kind or None, dep or alias_dep or None
         if isinstance(ann, ast.Name) and canon and ann.id in ctx.imports and (
-            canon.split(".", 1)[0] not in STDLIB_HINT
+            canon.split(".", 1)[0] not in STDLIB_HINT and ctx.uses_fastapi()
         ):  # maybe such an alias in another module: the index decides
             return "alias:" + canon, dep or "alias:" + canon
         return None, dep
