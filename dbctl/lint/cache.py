@@ -16,13 +16,14 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from dbctl import __version__
 
 #: Bump when the summary format or any rule's logic changes.
-SCHEMA = 4
+SCHEMA = 5
 
 
 def content_hash(data: bytes) -> str:
@@ -58,14 +59,27 @@ class LintCache:
             self.entries = data["files"]
 
     def get(self, rel: str, digest: str) -> dict[str, Any] | None:
+        """The summary of ``rel`` if its content hash is ``digest``."""
         entry = self.entries.get(rel)
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
+        if isinstance(entry, list) and len(entry) == 3 and entry[0] == digest:
             summary = entry[1]
             return summary if isinstance(summary, dict) else None
         return None
 
-    def put(self, rel: str, digest: str, summary: dict[str, Any]) -> None:
-        self.entries[rel] = [digest, summary]
+    def get_by_stamp(self, rel: str, stamp: list[int] | None) -> dict[str, Any] | None:
+        """The summary of ``rel`` if its (mtime, size, inode) are those recorded with its
+        content hash, so the file need not be read and hashed again (git's index does the
+        same). Stamps of files modified within 2 s of a save are not recorded ("racy")."""
+        entry = self.entries.get(rel)
+        if stamp and isinstance(entry, list) and len(entry) == 3 and entry[2] == stamp:
+            summary = entry[1]
+            return summary if isinstance(summary, dict) else None
+        return None
+
+    def put(self, rel: str, digest: str, summary: dict[str, Any], stamp: list[int] | None) -> None:
+        if stamp and stamp[0] > time.time_ns() - 2_000_000_000:
+            stamp = None
+        self.entries[rel] = [digest, summary, stamp]
         self.dirty = True
 
     def save(self) -> None:

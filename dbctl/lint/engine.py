@@ -322,6 +322,14 @@ def _os_message(path: str | Path, exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
+def _stamp(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
 def _read(path: str) -> bytes:
     """Read a file (a function of its own so tests can make it fail)."""
     with open(path, "rb") as fh:
@@ -362,9 +370,17 @@ def _lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     summaries: dict[str, dict[str, Any]] = {}
     todo: list[tuple[str, bytes, str]] = []
     display: dict[str, str] = {}
+    stamps: dict[str, list[int] | None] = {}
     for path in sorted(discovery.files):
         rel = discovery.rel(path)
         display[rel] = discovery.display(path)
+        if cache is not None:
+            stamp = _stamp(path)
+            hit = cache.get_by_stamp(rel, stamp)
+            if hit is not None:
+                summaries[rel] = hit
+                continue
+            stamps[rel] = stamp
         try:
             data = _read(path)
         except OSError as exc:
@@ -374,13 +390,15 @@ def _lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
         hit = cache.get(rel, digest) if cache is not None else None
         if hit is not None:
             summaries[rel] = hit
+            assert cache is not None
+            cache.put(rel, digest, hit, stamps.get(rel))
         else:
             todo.append((rel, data, digest))
 
     for (rel, _, digest), summary in zip(todo, _analyze_all(todo, config.jobs), strict=True):
         summaries[rel] = summary
         if cache is not None:
-            cache.put(rel, digest, summary)
+            cache.put(rel, digest, summary, stamps.get(rel))
     if cache is not None:
         cache.save()
 
