@@ -244,15 +244,19 @@ class _Discovery:
         files = self.files
         while stack:
             directory, inherited = stack.pop()
-            own = self._gitignore(directory)
-            active = [*inherited, (directory, own)] if own is not None else inherited
-            check = bool(active) or self.exclude is not None
             try:
                 with os.scandir(directory) as it:
                     entries = list(it)
             except OSError as exc:
                 self.errors.append(FileError(self.display(directory), _os_message(directory, exc)))
                 continue
+            own = (
+                self._gitignore(directory)
+                if any(e.name == ".gitignore" for e in entries)
+                else None
+            )
+            active = [*inherited, (directory, own)] if own is not None else inherited
+            check = bool(active) or self.exclude is not None
             subdirs: list[str] = []
             for entry in entries:
                 name = entry.name
