@@ -58,11 +58,11 @@ class HardcodedDsnPassword(Rule):
                 ctx.claimed.add(id(node.value))
             return
         if isinstance(node, ast.JoinedStr):
-            for part in node.values:
+            for part in node.values:  # judged as a whole, not part by part
                 ctx.claimed.add(id(part))
-        elif not isinstance(node.value, str) if isinstance(node, ast.Constant) else True:
+        elif not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             return
-        if id(node) in ctx.claimed:
+        if id(node) in ctx.claimed:  # a docstring, an f-string part, or DBC203's
             return
         text = literal_text(node)
         if not text or "://" not in text:
