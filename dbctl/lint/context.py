@@ -668,11 +668,27 @@ class Walker:
     def __init__(self, rules: Iterable[type[Rule]]) -> None:
         self.rules = tuple(rules)
         self._tables: dict[tuple[str, ...], dict[type, list[Handler]]] = {}
+        self._triggers = [
+            (r.code, r.requires.lower(), tuple(dict.fromkeys(t.lower() for t in r.triggers)))
+            for r in self.rules
+            if r.node_types
+        ]
 
     def table(self, data: bytes) -> dict[type, list[Handler]]:
+        """The handlers for a file: the core ones and those of the rules it can trigger
+        (triggers are matched case-insensitively, each searched at most once)."""
+        low = data.lower()
+        seen: dict[bytes, bool] = {}
+
+        def has(trigger: bytes) -> bool:
+            hit = seen.get(trigger)
+            if hit is None:
+                hit = seen[trigger] = trigger in low
+            return hit
+
         active = tuple(
-            r.code for r in self.rules
-            if r.node_types and (not r.triggers or any(t in data for t in r.triggers))
+            code for code, required, triggers in self._triggers
+            if (not required or has(required)) and (not triggers or any(has(t) for t in triggers))
         )
         table = self._tables.get(active)
         if table is None:

@@ -45,11 +45,9 @@ class HardcodedDsnPassword(Rule):
     category: ClassVar[str] = "credentials"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Expr, ast.JoinedStr, ast.Constant)
-    #: the scheme words of the URLs it looks for, in the usual spellings
-    triggers: ClassVar[tuple[bytes, ...]] = (
-        *(w.encode() for s in DB_SCHEMES for w in {s, s.upper(), s.capitalize()}),
-        b"PostgreSQL", b"MySQL", b"MariaDB", b"CockroachDB",
-    )
+    #: the scheme words of the URLs it looks for (matched case-insensitively)
+    triggers: ClassVar[tuple[bytes, ...]] = tuple(s.encode() for s in DB_SCHEMES)
+    requires: ClassVar[bytes] = b"://"
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
