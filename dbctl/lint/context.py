@@ -39,7 +39,6 @@ DRIVER_POOL = "driver_pool"
 ASYNC_DRIVER = "async_driver"
 FASTAPI_APP = "fastapi_app"
 ROUTER = "router"
-STR_CONST = "str"  # never produced as a kind; module string constants are kept apart
 
 SESSION_KINDS = frozenset({SYNC_SESSION, ASYNC_SESSION})
 APP_KINDS = frozenset({FASTAPI_APP, ROUTER})
@@ -536,10 +535,6 @@ class FileContext:
         """The innermost enclosing function scope (``None`` at module or class level)."""
         return self.scope.func
 
-    def in_async(self) -> bool:
-        fn = self.function
-        return fn is not None and fn.is_async
-
     def func_canonical(self, scope: Scope | None = None) -> str | None:
         scope = scope or self.function
         return f"{self.module}.{scope.qualname}" if scope is not None else None
@@ -793,13 +788,6 @@ def _child_fields(ntype: type[ast.AST]) -> tuple[str, ...]:
     if ntype is ast.Constant or not issubclass(ntype, ast.AST):
         return ()
     return tuple(reversed([f for f in ntype._fields if f not in _SKIP_FIELDS]))
-
-
-def _collect(value: Any, scope: Scope, out: list[tuple[ast.AST, Scope]]) -> None:
-    if isinstance(value, list):
-        out.extend((v, scope) for v in value if isinstance(v, ast.AST))
-    elif isinstance(value, ast.AST):
-        out.append((value, scope))
 
 
 def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
