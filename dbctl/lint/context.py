@@ -9,7 +9,10 @@ Values are described by *kinds*, short strings: concrete ones such as ``sync_eng
 ``async_session``, and symbolic ones that the index resolves across modules:
 ``ref:<qualname>`` (a module-level name), ``call:<kind>`` (the result of calling it),
 ``meth:<name>:<kind>`` (the result of a method call), ``dep:<qualname>`` (what a
-dependency yields or returns) and ``ret:<qualname>`` (what a project function returns).
+dependency yields or returns), ``ret:<qualname>`` (what a project function returns) and
+``alias:<qualname>`` (a type alias such as ``SessionDep = Annotated[Session, Depends(f)]``).
+
+Nothing here imports or executes the code being read, nor pydantic/SQLAlchemy.
 """
 
 from __future__ import annotations
