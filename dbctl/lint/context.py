@@ -352,7 +352,15 @@ class FileContext:
         """After the walk: the module-level names each function uses (canonical), then
         the function summaries compacted (defaults dropped; the index restores them)."""
         defined = set(self.symbols) | set(self.imports) | {q for q in self.funcs if "." not in q}
-        builtin = {f"{self.module}.{b}" for b in _BUILTINS if b not in defined}
+        prefix = self.module + "."
+        cut = len(prefix)
+
+        def is_builtin(call: str) -> bool:
+            if not call.startswith(prefix):
+                return False
+            name = call[cut:]
+            return name in _BUILTINS and name not in defined
+
         for scope in self.scopes:
             fn = scope.func
             if fn is None or fn.info is None or not scope.names:
@@ -372,7 +380,7 @@ class FileContext:
                     uses.append(self.imports.get(name, f"{self.module}.{name}"))
         for info in self.funcs.values():
             if info["calls"]:
-                info["calls"] = [c for c in dict.fromkeys(info["calls"]) if c not in builtin]
+                info["calls"] = [c for c in dict.fromkeys(info["calls"]) if not is_builtin(c)]
             for key in [k for k, v in info.items() if not v]:
                 del info[key]
 
