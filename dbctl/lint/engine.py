@@ -416,7 +416,16 @@ def _lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     )
 
 
+#: the files of a parallel run, inherited by forked workers (no pickling of contents)
+_FORK_ITEMS: list[tuple[str, bytes]] = []
+
+
+def _analyze_indices(indices: list[int]) -> list[dict[str, Any]]:
+    return [analyze(*_FORK_ITEMS[i]) for i in indices]
+
+
 def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[dict[str, Any]]:
+    global _FORK_ITEMS  # noqa: PLW0603 - handed to forked workers
     items = [(rel, data) for rel, data, _ in todo]
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if len(items) < PARALLEL_THRESHOLD or workers <= 1:
@@ -426,21 +435,31 @@ def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[d
 
     # batches balanced by size, so one worker does not get all the big files
     n_batches = workers * 8
-    batches: list[list[tuple[str, bytes]]] = [[] for _ in range(n_batches)]
+    batches: list[list[int]] = [[] for _ in range(n_batches)]
     loads = [0] * n_batches
     order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
     where: list[tuple[int, int]] = [(0, 0)] * len(items)
     for i in order:
         b = loads.index(min(loads))
         where[i] = (b, len(batches[b]))
-        batches[b].append(items[i])
+        batches[b].append(i)
         loads[b] += len(items[i][1]) + 1
+    fork = "fork" in multiprocessing.get_all_start_methods()
     try:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            results = list(pool.map(_analyze_batch, batches))
+        if fork:
+            _FORK_ITEMS = items
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                results = list(pool.map(_analyze_indices, batches))
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(
+                    pool.map(_analyze_batch, [[items[i] for i in b] for b in batches])
+                )
     except Exception:  # a broken pool: fall back to doing it here
         return _analyze_batch(items)
+    finally:
+        _FORK_ITEMS = []
     return [results[b][j] for b, j in where]
 
 
