@@ -343,6 +343,7 @@ class FileContext:
         self.claimed: set[int] = set()  # string nodes owned by DBC203 (not DBC201)
         self.settings_classes: set[str] = set()
         self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
+        self.awaited: set[int] = set()  # calls directly under `await`
         self.scopes: list[Scope] = []
         self._fastapi: bool | None = None
         self._memo_node: ast.AST | None = None
@@ -1087,7 +1088,12 @@ def settings_fields(node: ast.ClassDef) -> list[tuple[str, ast.AST]]:
     return out
 
 
+def _on_await(node: ast.AST, ctx: FileContext) -> None:
+    ctx.awaited.add(id(node.value))  # type: ignore[attr-defined]
+
+
 _CORE: dict[type[ast.AST], Handler] = {
+    ast.Await: _on_await,
     ast.Import: _on_import,
     ast.ImportFrom: _on_import_from,
     ast.Assign: _on_assign,

@@ -77,7 +77,11 @@ class BlockingDbCallInAsyncDef(Rule):
                         f"session/connection inside `async def {fn.qualname}`", base, kinds,
                     )
         canon = ctx.canonical(func)
-        if canon is not None and canon.split(".", 1)[0] not in STDLIB_HINT:
+        if (
+            canon is not None
+            and id(node) not in ctx.awaited  # an awaited call returns an awaitable
+            and canon.split(".", 1)[0] not in STDLIB_HINT
+        ):
             short = canon.rsplit(".", 1)[-1]
             ctx.defer(
                 cls, node, f"`{short}()` does blocking database I/O and is called inside "
