@@ -34,6 +34,8 @@ SYNC_FACTORY = "sync_factory"
 ASYNC_FACTORY = "async_factory"
 SYNC_SESSION = "sync_session"
 ASYNC_SESSION = "async_session"
+SYNC_SCOPED = "sync_scoped"  # scoped_session: a factory that also proxies Session methods
+ASYNC_SCOPED = "async_scoped"
 SYNC_CONN = "sync_conn"
 ASYNC_CONN = "async_conn"
 DRIVER_CONN = "driver_conn"
@@ -64,6 +66,7 @@ SYNC_IO_METHODS: dict[str, frozenset[str]] = {
     ),
     DRIVER_POOL: frozenset({"getconn"}),
 }
+SYNC_IO_METHODS[SYNC_SCOPED] = SYNC_IO_METHODS[SYNC_SESSION]
 #: Coroutine methods, by the kind of their receiver (calling them without await is a bug).
 ASYNC_METHODS: dict[str, frozenset[str]] = {
     ASYNC_SESSION: frozenset(
@@ -78,11 +81,15 @@ ASYNC_METHODS: dict[str, frozenset[str]] = {
          "run_sync", "stream", "stream_scalars", "invalidate", "get_raw_connection"}
     ),
     ASYNC_ENGINE: frozenset({"dispose"}),
+    ASYNC_SCOPED: frozenset(),  # filled below: the AsyncSession methods it proxies
     ASYNC_DRIVER: frozenset(
         {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchone", "fetchall",
          "fetchmany", "commit", "rollback", "close"}
     ),
 }
+
+
+ASYNC_METHODS[ASYNC_SCOPED] = ASYNC_METHODS[ASYNC_SESSION]
 
 
 def _invert(table: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
@@ -113,7 +120,12 @@ METHOD_RESULT: dict[tuple[str, str], str] = {
     (ASYNC_DRIVER, "acquire"): ASYNC_DRIVER,
     (ASYNC_DRIVER, "connection"): ASYNC_DRIVER,
 }
-CALL_RESULT = {SYNC_FACTORY: SYNC_SESSION, ASYNC_FACTORY: ASYNC_SESSION}
+CALL_RESULT = {
+    SYNC_FACTORY: SYNC_SESSION,
+    ASYNC_FACTORY: ASYNC_SESSION,
+    SYNC_SCOPED: SYNC_SESSION,
+    ASYNC_SCOPED: ASYNC_SESSION,
+}
 
 #: Sync PostgreSQL driver entry points (canonical names) -> kind of what they return.
 SYNC_DRIVER_CALLS: dict[str, str] = {
@@ -483,10 +495,12 @@ class FileContext:
                     if cls is not None and sqla_last(self.canonical(cls)) == "AsyncSession":
                         return ASYNC_FACTORY
                     return SYNC_FACTORY
-                if last in {"async_sessionmaker", "async_scoped_session"}:
+                if last == "async_sessionmaker":
                     return ASYNC_FACTORY
+                if last == "async_scoped_session":
+                    return ASYNC_SCOPED
                 if last == "scoped_session":
-                    return SYNC_FACTORY
+                    return SYNC_SCOPED
                 if last == "Session":
                     return SYNC_SESSION
                 if last == "AsyncSession":

@@ -21,6 +21,7 @@ from dbctl.lint.context import (
     SYNC_CONN,
     SYNC_ENGINE,
     SYNC_FACTORY,
+    SYNC_SCOPED,
     SYNC_SESSION,
 )
 
@@ -326,7 +327,7 @@ class ProjectIndex:
                             continue
                         if any(self.normalize(d, m2) in derived for d in deps) and self.resolve(
                             s["symbols"].get(sym), m2
-                        ) in {SYNC_ENGINE, SYNC_FACTORY, SYNC_SESSION, SYNC_CONN}:
+                        ) in {SYNC_ENGINE, SYNC_FACTORY, SYNC_SESSION, SYNC_CONN, SYNC_SCOPED}:
                             derived.add((m2, sym))
                             changed = True
             for key, uses in users:
