@@ -481,17 +481,25 @@ def _resolve(
         for d in s["deferred"]:
             if all(index.holds(c, module) for c in d[6]):
                 raw.append((rel, d[:6]))
-    if "DBC102" in config.enabled:
-        by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
-        for mod, loc, name, user in index.sync_engines_reaching_async():
+    by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
+    project_wide = (
+        ("DBC102", frozenset({"sync_engine"}), "sync engine",
+         "use create_async_engine and AsyncSession"),
+        ("DBC101", frozenset({"driver_conn", "driver_pool"}), "sync driver connection",
+         "use asyncpg or psycopg's AsyncConnection"),
+    )
+    for code, roots, what, advice in project_wide:
+        if code not in config.enabled:
+            continue
+        for mod, loc, name, user in index.sync_engines_reaching_async(roots):
             umod, uinfo = index.info(user)
             where = f"{display.get(by_module[umod], by_module[umod])}:{uinfo['line']}"
             kind = "async def" if uinfo["async"] else "def (called from async code)"
             local = user[len(umod) + 1 :]
             raw.append((by_module[mod], [
-                "DBC102", *loc,
-                f"sync engine `{name}` is used from async code ({kind} `{local}` at {where}); "
-                "use create_async_engine and AsyncSession",
+                code, *loc,
+                f"{what} `{name}` is used from async code ({kind} `{local}` at {where}); "
+                + advice,
             ]))
     for rel, (code, line, col, end_line, end_col, message) in raw:
         if code not in config.enabled:

@@ -16,6 +16,9 @@ from typing import Any
 from dbctl.lint.context import (
     APP_KINDS,
     CALL_RESULT,
+    DRIVER_CONN,
+    DRIVER_CURSOR,
+    DRIVER_POOL,
     FUNC_DEFAULTS,
     METHOD_RESULT,
     SYNC_CONN,
@@ -26,6 +29,11 @@ from dbctl.lint.context import (
 )
 
 _MAX_DEPTH = 16
+#: kinds through which a sync engine or driver connection reaches its users
+_SYNC_DERIVED = frozenset(
+    {SYNC_ENGINE, SYNC_FACTORY, SYNC_SESSION, SYNC_CONN, SYNC_SCOPED, DRIVER_CONN,
+     DRIVER_CURSOR, DRIVER_POOL}
+)
 Summary = dict[str, Any]
 
 
@@ -301,16 +309,19 @@ class ProjectIndex:
         return False
 
     # -- DBC102 --------------------------------------------------------------------------
-    def sync_engines_reaching_async(self) -> list[tuple[str, list[int], str, str]]:
-        """(module, location, engine name, async user key) for each module-level sync
-        engine whose engine/factories/sessions are used by async code."""
+    def sync_engines_reaching_async(
+        self, roots: frozenset[str] = frozenset({SYNC_ENGINE})
+    ) -> list[tuple[str, list[int], str, str]]:
+        """(module, location, name, async user key) for each module-level sync engine
+        (or other resource of a kind in ``roots``, e.g. a sync driver connection) whose
+        engine/factories/sessions/connections are used by async code."""
         engines = [
             (mod, name)
             for mod, s in self._app_modules()
             for name, kind in s["symbols"].items()
             # created here (directly or by a project function), not an alias of another
             if name in s["sym_loc"] and not kind.startswith("ref:")
-            and self.resolve(kind, mod) == SYNC_ENGINE
+            and self.resolve(kind, mod) in roots
         ]
         if not engines:
             return []
@@ -327,7 +338,7 @@ class ProjectIndex:
                             continue
                         if any(self.normalize(d, m2) in derived for d in deps) and self.resolve(
                             s["symbols"].get(sym), m2
-                        ) in {SYNC_ENGINE, SYNC_FACTORY, SYNC_SESSION, SYNC_CONN, SYNC_SCOPED}:
+                        ) in _SYNC_DERIVED:
                             derived.add((m2, sym))
                             changed = True
             for key, uses in users:

@@ -14,8 +14,9 @@ class SyncDriverInAsyncApp(Rule):
     """
     ## What it does
     Flags a synchronous PostgreSQL driver (psycopg2, pg8000, psycopg 3's sync `connect`
-    or `ConnectionPool`) opened inside `async def` code, or inside a sync function that
-    `async def` code calls (directly or through other project functions).
+    or `ConnectionPool`) opened inside `async def` code, inside a sync function that
+    `async def` code calls (directly or through other project functions), or at module
+    level when async code then uses that connection or pool.
 
     ## Why is this bad?
     A sync driver blocks the event loop for the whole network round trip: while one
