@@ -422,25 +422,22 @@ class FileContext:
         if not isinstance(node, ast.Name):
             return None
         head = node.id
-        if self._local_kind(head) is not None or self._is_local_var(head):
-            return None
-        base = self.imports.get(head, f"{self.module}.{head}")
+        scope: Scope | None = self.scope
+        while scope is not None and scope.node is not None:  # a local variable?
+            if head in scope.env:
+                return None
+            scope = scope.parent
+        base = self.imports.get(head) or f"{self.module}.{head}"
         parts.reverse()
         return ".".join([base, *parts]) if parts else base
 
-    def _is_local_var(self, name: str) -> bool:
-        scope: Scope | None = self.scope
-        while scope is not None and scope.node is not None:
-            if name in scope.env:
-                return True
-            scope = scope.parent
-        return False
-
     def _local_kind(self, name: str) -> str | None:
+        """The kind of local variable ``name`` in the innermost function binding it
+        (``""``: a local of unknown kind); ``None`` if it is not a local variable."""
         scope: Scope | None = self.scope
         while scope is not None and scope.node is not None:
             kind = scope.env.get(name)
-            if kind:
+            if kind is not None:
                 return kind
             scope = scope.parent
         return None
@@ -464,8 +461,6 @@ class FileContext:
             local = self._local_kind(node.id)
             if local is not None:
                 return local or None
-            if self._is_local_var(node.id):
-                return None
             if self.scope.node is None and node.id in self.symbols:
                 return self.symbols[node.id] or None
             return "ref:" + self.imports.get(node.id, f"{self.module}.{node.id}")
