@@ -987,19 +987,20 @@ def _on_named(node: ast.AST, ctx: FileContext) -> None:
 
 def _on_call(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.Call)
-    fn = ctx.function
     func = node.func
     canon = ctx.canonical(func)
-    if canon in _ENV_GETTERS:
-        default = arg_or_keyword(node, 1, "default")
-        if default is not None:
-            ctx.claimed.add(id(default))
-    elif canon and canon.rsplit(".", 1)[-1] in {"FastAPI", "Starlette"}:
-        lifespan = keyword(node, "lifespan")
-        if lifespan is not None:
-            target = ctx.canonical(lifespan)
-            if target:
-                ctx.lifespans.append(target)
+    attr = func.attr if type(func) is ast.Attribute else None
+    if canon is not None:
+        if canon in _ENV_GETTERS:
+            default = arg_or_keyword(node, 1, "default")
+            if default is not None:
+                ctx.claimed.add(id(default))
+        elif canon.endswith(("FastAPI", "Starlette")):
+            lifespan = keyword(node, "lifespan")
+            if lifespan is not None:
+                target = ctx.canonical(lifespan)
+                if target:
+                    ctx.lifespans.append(target)
     if node.keywords:
         deps = keyword(node, "dependencies")  # FastAPI(...), APIRouter(...), include_router(...)
         if isinstance(deps, ast.List | ast.Tuple):
@@ -1007,34 +1008,35 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
                 t = depends_target(ctx, d)
                 if t:
                     ctx.extra_deps.append(t)
-    if isinstance(func, ast.Attribute) and func.attr in _ADD_ROUTE:
+    if attr is not None and attr in _ADD_ROUTE:
         endpoint = arg_or_keyword(node, 1, "endpoint")
-        recv = ctx.kind_of(func.value)
+        recv = ctx.kind_of(func.value)  # type: ignore[attr-defined]
         target = ctx.canonical(endpoint) if endpoint is not None else None
         if recv and target:
             ctx.extra_routes.append([recv, target])
+    fn = ctx.scope.func
     if fn is None or fn.info is None:
         return
     info = fn.info
-    if isinstance(func, ast.Attribute) and func.attr == "dispose":
-        ctx.not_uses.add(id(func.value))
     if canon is not None:
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
             info["io"].append([DRIVER_CONN, DRIVER_CONN])
         elif canon.split(".", 1)[0] not in STDLIB_HINT:
             info["calls"].append(canon)
-    if isinstance(func, ast.Attribute):
-        methods = SYNC_IO_KINDS_BY_METHOD.get(func.attr)
-        if methods:
-            base = ctx.kind_of(func.value)
-            if base and (
-                base in methods
-                or (is_symbolic(base) and base.split(":")[-1].split(".")[0] not in STDLIB_HINT)
-            ):
-                info["io"].append([base, *sorted(methods)])
-    if isinstance(func, ast.Attribute) and func.attr in {"create_all", "drop_all"}:
-        bind = arg_or_keyword(node, 0, "bind")
-        kind = ctx.kind_of(bind)
+    if attr is None:
+        return
+    if attr == "dispose":
+        ctx.not_uses.add(id(func.value))  # type: ignore[attr-defined]
+    methods = SYNC_IO_KINDS_BY_METHOD.get(attr)
+    if methods:
+        base = ctx.kind_of(func.value)  # type: ignore[attr-defined]
+        if base and (
+            base in methods
+            or (is_symbolic(base) and base.split(":")[-1].split(".")[0] not in STDLIB_HINT)
+        ):
+            info["io"].append([base, *sorted(methods)])
+    if attr in {"create_all", "drop_all"}:
+        kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
         if kind:
             info["io"].append([kind, SYNC_ENGINE, SYNC_CONN])
 
