@@ -727,7 +727,8 @@ class Walker:
         child_fields = _CHILD_FIELDS
         enter = _Enter
         name_type, const_type, attr_type = ast.Name, ast.Constant, ast.Attribute
-        assert attr_type not in handlers, "attribute chains are skipped over"
+        kw_type = ast.keyword
+        assert attr_type not in handlers and kw_type not in handlers, "skipped over"
         name_hs = handlers.get(name_type, [])
         const_hs = handlers.get(const_type, [])
         while stack:
@@ -767,7 +768,7 @@ class Walker:
                     v, vt = item, type(item)
                     # leaves (and attribute chains down to their leaf) are handled right
                     # here instead of a trip through the stack: most nodes are leaves
-                    while vt is attr_type:
+                    while vt is attr_type or vt is kw_type:
                         v = v.value
                         vt = type(v)
                     if vt is name_type:
