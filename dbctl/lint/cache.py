@@ -1,6 +1,9 @@
 """The lint cache: per-file summaries in ``.dbctl_cache/``, keyed by content hash.
 
-One JSON file per dbctl version and rule set holds ``{path: [content hash, summary]}``.
+One JSON file per dbctl version, linter source and rule set holds
+``{path: [content hash, summary, stamp]}``; the stamp (mtime, size, inode, recorded only
+when the file is older than 2 s) lets a warm run skip reading and hashing unchanged
+files, as git's index does.
 A summary holds the per-file facts, local findings and deferred findings of one file;
 it does not depend on the configuration (``select``/``ignore``/``per-file-ignores`` are
 applied afterwards), so changing the configuration never forces a re-parse. The
