@@ -1,6 +1,9 @@
 """The lint cache: per-file summaries in ``.dbctl_cache/``, keyed by content hash.
 
-One JSON file per dbctl version and rule set holds ``{path: [content hash, summary]}``.
+One JSON file per dbctl version, linter source and rule set holds
+``{path: [content hash, summary, stamp]}``; the stamp (mtime, size, inode, recorded only
+when the file is older than 2 s) lets a warm run skip reading and hashing unchanged
+files, as git's index does.
 A summary holds the per-file facts, local findings and deferred findings of one file;
 it does not depend on the configuration (``select``/``ignore``/``per-file-ignores`` are
 applied afterwards), so changing the configuration never forces a re-parse. The
@@ -16,23 +19,36 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 from dbctl import __version__
 
 #: Bump when the summary format or any rule's logic changes.
-SCHEMA = 1
+SCHEMA = 5
 
 
 def content_hash(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def code_fingerprint() -> str:
+    """A hash of the linter's own source, so an edited rule (an editable install, a
+    development checkout) never reads summaries its previous version wrote."""
+    h = hashlib.blake2b(digest_size=8)
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        with contextlib.suppress(OSError):
+            h.update(path.read_bytes())
+    return h.hexdigest()
+
+
 class LintCache:
     def __init__(self, directory: Path, rule_codes: list[str]) -> None:
         self.directory = directory
-        key = content_hash(f"{SCHEMA}|{__version__}|{','.join(rule_codes)}".encode())
+        key = content_hash(
+            f"{SCHEMA}|{__version__}|{','.join(rule_codes)}|{code_fingerprint()}".encode()
+        )
         self.path = directory / f"lint-{key}.json"
         self.entries: dict[str, list[Any]] = {}
         self.dirty = False
@@ -46,14 +62,27 @@ class LintCache:
             self.entries = data["files"]
 
     def get(self, rel: str, digest: str) -> dict[str, Any] | None:
+        """The summary of ``rel`` if its content hash is ``digest``."""
         entry = self.entries.get(rel)
-        if isinstance(entry, list) and len(entry) == 2 and entry[0] == digest:
+        if isinstance(entry, list) and len(entry) == 3 and entry[0] == digest:
             summary = entry[1]
             return summary if isinstance(summary, dict) else None
         return None
 
-    def put(self, rel: str, digest: str, summary: dict[str, Any]) -> None:
-        self.entries[rel] = [digest, summary]
+    def get_by_stamp(self, rel: str, stamp: list[int] | None) -> dict[str, Any] | None:
+        """The summary of ``rel`` if its (mtime, size, inode) are those recorded with its
+        content hash, so the file need not be read and hashed again (git's index does the
+        same). Stamps of files modified within 2 s of a save are not recorded ("racy")."""
+        entry = self.entries.get(rel)
+        if stamp and isinstance(entry, list) and len(entry) == 3 and entry[2] == stamp:
+            summary = entry[1]
+            return summary if isinstance(summary, dict) else None
+        return None
+
+    def put(self, rel: str, digest: str, summary: dict[str, Any], stamp: list[int] | None) -> None:
+        if stamp and stamp[0] > time.time_ns() - 2_000_000_000:
+            stamp = None
+        self.entries[rel] = [digest, summary, stamp]
         self.dirty = True
 
     def save(self) -> None:
@@ -69,6 +98,9 @@ class LintCache:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"schema": SCHEMA, "files": self.entries}, fh, separators=(",", ":"))
             os.replace(tmp, self.path)
+            for stale in self.directory.glob("lint-*.json"):  # other versions / rule sets
+                if stale != self.path:
+                    stale.unlink(missing_ok=True)
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)

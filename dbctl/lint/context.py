@@ -9,18 +9,20 @@ Values are described by *kinds*, short strings: concrete ones such as ``sync_eng
 ``async_session``, and symbolic ones that the index resolves across modules:
 ``ref:<qualname>`` (a module-level name), ``call:<kind>`` (the result of calling it),
 ``meth:<name>:<kind>`` (the result of a method call), ``dep:<qualname>`` (what a
-dependency yields or returns) and ``ret:<qualname>`` (what a project function returns).
+dependency yields or returns), ``ret:<qualname>`` (what a project function returns) and
+``alias:<qualname>`` (a type alias such as ``SessionDep = Annotated[Session, Depends(f)]``).
+
+Nothing here imports or executes the code being read, nor pydantic/SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-
-from dbctl.urls import _split_userinfo, mask_url_text
 
 if TYPE_CHECKING:
     from dbctl.lint.rule import Rule
@@ -32,6 +34,8 @@ SYNC_FACTORY = "sync_factory"
 ASYNC_FACTORY = "async_factory"
 SYNC_SESSION = "sync_session"
 ASYNC_SESSION = "async_session"
+SYNC_SCOPED = "sync_scoped"  # scoped_session: a factory that also proxies Session methods
+ASYNC_SCOPED = "async_scoped"
 SYNC_CONN = "sync_conn"
 ASYNC_CONN = "async_conn"
 DRIVER_CONN = "driver_conn"
@@ -40,7 +44,6 @@ DRIVER_POOL = "driver_pool"
 ASYNC_DRIVER = "async_driver"
 FASTAPI_APP = "fastapi_app"
 ROUTER = "router"
-STR_CONST = "str"  # never produced as a kind; module string constants are kept apart
 
 SESSION_KINDS = frozenset({SYNC_SESSION, ASYNC_SESSION})
 APP_KINDS = frozenset({FASTAPI_APP, ROUTER})
@@ -49,8 +52,8 @@ APP_KINDS = frozenset({FASTAPI_APP, ROUTER})
 SYNC_IO_METHODS: dict[str, frozenset[str]] = {
     SYNC_SESSION: frozenset(
         {
-            "execute", "query", "scalar", "scalars", "get", "get_one", "commit", "rollback",
-            "flush", "refresh", "merge", "bulk_save_objects", "bulk_insert_mappings",
+            "execute", "exec", "query", "scalar", "scalars", "get", "get_one", "commit",
+            "rollback", "flush", "refresh", "merge", "bulk_save_objects", "bulk_insert_mappings",
             "bulk_update_mappings",
         }
     ),
@@ -63,12 +66,13 @@ SYNC_IO_METHODS: dict[str, frozenset[str]] = {
     ),
     DRIVER_POOL: frozenset({"getconn"}),
 }
+SYNC_IO_METHODS[SYNC_SCOPED] = SYNC_IO_METHODS[SYNC_SESSION]
 #: Coroutine methods, by the kind of their receiver (calling them without await is a bug).
 ASYNC_METHODS: dict[str, frozenset[str]] = {
     ASYNC_SESSION: frozenset(
         {
-            "execute", "scalar", "scalars", "get", "get_one", "commit", "rollback", "flush",
-            "refresh", "merge", "delete", "close", "stream", "stream_scalars", "run_sync",
+            "execute", "exec", "scalar", "scalars", "get", "get_one", "commit", "rollback",
+            "flush", "refresh", "merge", "delete", "close", "stream", "stream_scalars", "run_sync",
             "invalidate", "connection",
         }
     ),
@@ -77,10 +81,15 @@ ASYNC_METHODS: dict[str, frozenset[str]] = {
          "run_sync", "stream", "stream_scalars", "invalidate", "get_raw_connection"}
     ),
     ASYNC_ENGINE: frozenset({"dispose"}),
+    ASYNC_SCOPED: frozenset(),  # filled below: the AsyncSession methods it proxies
     ASYNC_DRIVER: frozenset(
-        {"execute", "executemany", "fetch", "fetchrow", "fetchval", "commit", "rollback", "close"}
+        {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchone", "fetchall",
+         "fetchmany", "commit", "rollback", "close"}
     ),
 }
+
+
+ASYNC_METHODS[ASYNC_SCOPED] = ASYNC_METHODS[ASYNC_SESSION]
 
 
 def _invert(table: dict[str, frozenset[str]]) -> dict[str, frozenset[str]]:
@@ -111,7 +120,12 @@ METHOD_RESULT: dict[tuple[str, str], str] = {
     (ASYNC_DRIVER, "acquire"): ASYNC_DRIVER,
     (ASYNC_DRIVER, "connection"): ASYNC_DRIVER,
 }
-CALL_RESULT = {SYNC_FACTORY: SYNC_SESSION, ASYNC_FACTORY: ASYNC_SESSION}
+CALL_RESULT = {
+    SYNC_FACTORY: SYNC_SESSION,
+    ASYNC_FACTORY: ASYNC_SESSION,
+    SYNC_SCOPED: SYNC_SESSION,
+    ASYNC_SCOPED: ASYNC_SESSION,
+}
 
 #: Sync PostgreSQL driver entry points (canonical names) -> kind of what they return.
 SYNC_DRIVER_CALLS: dict[str, str] = {
@@ -168,13 +182,43 @@ ASYNC_ENGINE_FACTORIES = frozenset({"create_async_engine", "async_engine_from_co
 
 
 def sqla_last(canonical: str | None) -> str | None:
-    """The last component of a SQLAlchemy canonical name (``None`` for anything else)."""
-    if canonical and canonical.split(".", 1)[0] == "sqlalchemy":
+    """The last component of a SQLAlchemy (or SQLModel, which re-exports it) canonical
+    name; ``None`` for anything else."""
+    if canonical and canonical.split(".", 1)[0] in {"sqlalchemy", "sqlmodel"}:
         return canonical.rsplit(".", 1)[-1]
     return None
 
 
 # -- secrets ----------------------------------------------------------------------------
+# (URL splitting as in dbctl.urls, copied so that `dbctl lint` does not import pydantic)
+SYNC_DRIVERS = frozenset({"psycopg2", "psycopg2cffi", "pg8000", "pygresql", "py-postgresql"})
+_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://(.*)$", re.DOTALL)
+_HOSTPART_RE = re.compile(r"^(\[[^\]/?#@]*\]|[^/?#@\[\]\s]*)(:[^/?#@\s]*)?(?:[/?]|$)")
+
+
+def _split_userinfo(rest: str) -> tuple[str | None, str]:
+    """Split ``userinfo@hostpart`` at the ``@`` after which a plausible host part starts."""
+    positions = [i for i, ch in enumerate(rest) if ch == "@"]
+    for at in reversed(positions):
+        if _HOSTPART_RE.match(rest[at + 1 :]):
+            return rest[:at], rest[at + 1 :]
+    if positions:
+        return rest[: positions[-1]], rest[positions[-1] + 1 :]
+    return None, rest
+
+
+def mask_url_text(raw: str) -> str:
+    """The URL with its password replaced by ``***`` (never the secret)."""
+    m = _SCHEME_RE.match(raw.strip())
+    if not m:
+        return "***"
+    userinfo, hostpart = _split_userinfo(m.group(2))
+    if userinfo is None:
+        return m.group(0)
+    user, sep, _ = userinfo.partition(":")
+    return f"{m.group(1)}://{user}{':***' if sep else ''}@{hostpart}"
+
+
 DB_SCHEMES = ("postgresql", "postgres", "mysql", "mariadb", "mssql", "oracle", "cockroachdb",
               "redshift", "timescaledb")
 _URL_RE = re.compile(
@@ -276,6 +320,8 @@ _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault"
 _SETTINGS_BASES = frozenset(
     {"pydantic_settings.BaseSettings", "pydantic.BaseSettings", "pydantic.v1.BaseSettings"}
 )
+_ADD_ROUTE = frozenset({"add_api_route", "add_route", "add_api_websocket_route",
+                        "add_websocket_route"})
 _CACHE_DECORATORS = frozenset(
     {"functools.lru_cache", "functools.cache", "functools.cached_property"}
 )
@@ -301,23 +347,41 @@ class FileContext:
         self.str_consts: dict[str, str] = {}
         self.funcs: dict[str, dict[str, Any]] = {}
         self.lifespans: list[str] = []
+        self.aliases: dict[str, tuple[str, str]] = {}  # X = Annotated[Session, Depends(f)]
+        self.extra_deps: list[str] = []  # app/router/include_router(dependencies=[...])
+        self.extra_routes: list[list[str]] = []  # [receiver kind, endpoint] (add_api_route)
         self.findings: list[list[Any]] = []
         self.deferred: list[list[Any]] = []
         self.claimed: set[int] = set()  # string nodes owned by DBC203 (not DBC201)
         self.settings_classes: set[str] = set()
         self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
+        self.awaited: set[int] = set()  # calls directly under `await`
         self.scopes: list[Scope] = []
+        self._fastapi: bool | None = None
         self._memo_node: ast.AST | None = None
         self._memo_value: str | None = None
 
     def finish(self) -> None:
-        """After the walk: the module-level names each function uses (canonical)."""
+        """After the walk: the module-level names each function uses (canonical), then
+        the function summaries compacted (defaults dropped; the index restores them)."""
+        defined = set(self.symbols) | set(self.imports) | {q for q in self.funcs if "." not in q}
+        prefix = self.module + "."
+        cut = len(prefix)
+
+        def is_builtin(call: str) -> bool:
+            if not call.startswith(prefix):
+                return False
+            name = call[cut:]
+            return name in _BUILTINS and name not in defined
+
         for scope in self.scopes:
             fn = scope.func
             if fn is None or fn.info is None or not scope.names:
                 continue
             uses: list[str] = fn.info["uses"]
             for name in sorted(scope.names):
+                if name in _BUILTINS and name not in defined:
+                    continue
                 s: Scope | None = scope
                 local = False
                 while s is not None and s.node is not None:
@@ -327,8 +391,20 @@ class FileContext:
                     s = s.parent
                 if not local:
                     uses.append(self.imports.get(name, f"{self.module}.{name}"))
+        for info in self.funcs.values():
+            if info["calls"]:
+                info["calls"] = [c for c in dict.fromkeys(info["calls"]) if not is_builtin(c)]
+            for key in [k for k, v in info.items() if not v]:
+                del info[key]
 
     # -- names ---------------------------------------------------------------------------
+    def uses_fastapi(self) -> bool:
+        """Does this module import FastAPI (so an imported annotation may be a dependency
+        alias such as ``SessionDep``)?"""
+        if not self._fastapi:  # imports may still come: only a yes is final
+            self._fastapi = any(v.split(".", 1)[0] == "fastapi" for v in self.imports.values())
+        return self._fastapi
+
     def canonical(self, node: ast.AST) -> str | None:
         """The canonical dotted name of a Name/Attribute chain, import aliases resolved;
         ``None`` for local variables and anything else."""
@@ -346,25 +422,22 @@ class FileContext:
         if not isinstance(node, ast.Name):
             return None
         head = node.id
-        if self._local_kind(head) is not None or self._is_local_var(head):
-            return None
-        base = self.imports.get(head, f"{self.module}.{head}")
+        scope: Scope | None = self.scope
+        while scope is not None and scope.node is not None:  # a local variable?
+            if head in scope.env:
+                return None
+            scope = scope.parent
+        base = self.imports.get(head) or f"{self.module}.{head}"
         parts.reverse()
         return ".".join([base, *parts]) if parts else base
 
-    def _is_local_var(self, name: str) -> bool:
-        scope: Scope | None = self.scope
-        while scope is not None and scope.node is not None:
-            if name in scope.env:
-                return True
-            scope = scope.parent
-        return False
-
     def _local_kind(self, name: str) -> str | None:
+        """The kind of local variable ``name`` in the innermost function binding it
+        (``""``: a local of unknown kind); ``None`` if it is not a local variable."""
         scope: Scope | None = self.scope
         while scope is not None and scope.node is not None:
             kind = scope.env.get(name)
-            if kind:
+            if kind is not None:
                 return kind
             scope = scope.parent
         return None
@@ -388,8 +461,6 @@ class FileContext:
             local = self._local_kind(node.id)
             if local is not None:
                 return local or None
-            if self._is_local_var(node.id):
-                return None
             if self.scope.node is None and node.id in self.symbols:
                 return self.symbols[node.id] or None
             return "ref:" + self.imports.get(node.id, f"{self.module}.{node.id}")
@@ -419,10 +490,12 @@ class FileContext:
                     if cls is not None and sqla_last(self.canonical(cls)) == "AsyncSession":
                         return ASYNC_FACTORY
                     return SYNC_FACTORY
-                if last in {"async_sessionmaker", "async_scoped_session"}:
+                if last == "async_sessionmaker":
                     return ASYNC_FACTORY
+                if last == "async_scoped_session":
+                    return ASYNC_SCOPED
                 if last == "scoped_session":
-                    return SYNC_FACTORY
+                    return SYNC_SCOPED
                 if last == "Session":
                     return SYNC_SESSION
                 if last == "AsyncSession":
@@ -432,7 +505,7 @@ class FileContext:
                 return FASTAPI_APP
             if canon in {"fastapi.APIRouter", "fastapi.routing.APIRouter"}:
                 return ROUTER
-            if canon.split(".", 1)[0] in _STDLIB_HINT:
+            if canon.split(".", 1)[0] in STDLIB_HINT:
                 return None
             if isinstance(func, ast.Name):
                 # a project function, or a session factory, here or imported
@@ -483,21 +556,19 @@ class FileContext:
         """The innermost enclosing function scope (``None`` at module or class level)."""
         return self.scope.func
 
-    def in_async(self) -> bool:
-        fn = self.function
-        return fn is not None and fn.is_async
-
     def func_canonical(self, scope: Scope | None = None) -> str | None:
         scope = scope or self.function
         return f"{self.module}.{scope.qualname}" if scope is not None else None
 
 
-_STDLIB_HINT = frozenset(
+#: module roots that are never part of the linted project (their calls are not recorded)
+STDLIB_HINT = frozenset(
     {"os", "sys", "re", "json", "logging", "typing", "asyncio", "collections", "functools",
      "itertools", "pathlib", "datetime", "time", "math", "subprocess", "uuid", "contextlib",
      "dataclasses", "enum", "abc", "builtins", "random", "string", "hashlib", "base64",
-     "pydantic", "fastapi", "starlette", "sqlalchemy", "alembic", "pytest", "typer", "click",
-     "django", "flask", "requests", "httpx", "numpy", "pandas"}
+     # the libraries whose behaviour the rules model (never the linted project)
+     "pydantic", "pydantic_settings", "fastapi", "starlette", "sqlalchemy", "sqlmodel",
+     "alembic", "asyncpg", "psycopg", "psycopg2", "psycopg_pool", "pg8000"}
 )
 
 
@@ -561,8 +632,18 @@ def annotation_kind(ctx: FileContext, ann: ast.AST | None) -> tuple[str | None, 
             except (SyntaxError, ValueError, RecursionError, MemoryError):
                 return None, dep
             continue
-        tail = sqla_last(ctx.canonical(ann))
-        return (SQLA_TYPE_KINDS.get(tail) if tail else None), dep
+        canon = ctx.canonical(ann)
+        tail = sqla_last(canon)
+        if tail:
+            return SQLA_TYPE_KINDS.get(tail), dep
+        if isinstance(ann, ast.Name) and ann.id in ctx.aliases:  # SessionDep = Annotated[…]
+            kind, alias_dep = ctx.aliases[ann.id]
+            return kind or None, dep or alias_dep or None
+        if isinstance(ann, ast.Name) and canon and ann.id in ctx.imports and (
+            canon.split(".", 1)[0] not in STDLIB_HINT and ctx.uses_fastapi()
+        ):  # maybe such an alias in another module: the index decides
+            return "alias:" + canon, dep or "alias:" + canon
+        return None, dep
     return None, dep
 
 
@@ -585,78 +666,135 @@ def depends_target(ctx: FileContext, node: ast.AST | None) -> str | None:
 Handler = Callable[[ast.AST, FileContext], None]
 
 
+class _Enter:
+    """A marker on the walk stack: from here on, the scope is ``scope``."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+
 class Walker:
     """Walks a tree once, iteratively (deep trees do not hit the recursion limit),
-    maintaining imports and scopes and dispatching each node to the rules interested
-    in its type."""
+    maintaining imports and scopes and dispatching each node to the handlers
+    interested in its type: the core fact collectors first, then the rules. A rule
+    whose ``triggers`` do not occur in the file's bytes is not dispatched at all."""
 
     def __init__(self, rules: Iterable[type[Rule]]) -> None:
-        self.dispatch: dict[type[ast.AST], list[Handler]] = {}
-        for rule in rules:
-            for node_type in rule.node_types:
-                self.dispatch.setdefault(node_type, []).append(rule.check)
+        self.rules = tuple(rules)
+        self._tables: dict[tuple[str, ...], dict[type, list[Handler]]] = {}
+        self._triggers = [
+            (r.code, r.requires.lower(), tuple(dict.fromkeys(t.lower() for t in r.triggers)))
+            for r in self.rules
+            if r.node_types
+        ]
 
-    def walk(self, ctx: FileContext) -> None:
-        dispatch = self.dispatch
+    def table(self, data: bytes) -> dict[type, list[Handler]]:
+        """The handlers for a file: the core ones and those of the rules it can trigger
+        (triggers are matched case-insensitively, each searched at most once)."""
+        low = data.lower()
+        seen: dict[bytes, bool] = {}
+
+        def has(trigger: bytes) -> bool:
+            hit = seen.get(trigger)
+            if hit is None:
+                hit = seen[trigger] = trigger in low
+            return hit
+
+        active = tuple(
+            code for code, required, triggers in self._triggers
+            if (not required or has(required)) and (not triggers or any(has(t) for t in triggers))
+        )
+        table = self._tables.get(active)
+        if table is None:
+            table = {t: [h] for t, h in _CORE.items()}
+            for rule in self.rules:
+                if rule.code in active:
+                    for node_type in rule.node_types:
+                        table.setdefault(node_type, []).append(rule.check)
+            self._tables[active] = table
+        return table
+
+    def walk(self, ctx: FileContext, data: bytes = b"") -> None:
+        handlers = self.table(data)
         module_scope = ctx.module_scope
         module_scope.func = None
-        stack: list[tuple[ast.AST, Scope]] = [(ctx.tree, module_scope)]
+        ctx.scope = module_scope
+        stack: list[Any] = [ctx.tree]
         pop, push = stack.pop, stack.append
         scope_types = _SCOPE_TYPES
-        core = _CORE
         child_fields = _CHILD_FIELDS
-        current = module_scope
+        enter = _Enter
+        name_type, const_type, attr_type = ast.Name, ast.Constant, ast.Attribute
+        kw_type = ast.keyword
+        assert attr_type not in handlers and kw_type not in handlers, "skipped over"
+        name_hs = handlers.get(name_type, [])
+        const_hs = handlers.get(const_type, [])
         while stack:
-            node, scope = pop()
-            if scope is not current:
-                ctx.scope = current = scope
+            node = pop()
             ntype = type(node)
-            pre = core.get(ntype)
-            if pre is not None:
-                pre(node, ctx)
-            handlers = dispatch.get(ntype)
-            if handlers:
-                for handler in handlers:
-                    handler(node, ctx)
+            if ntype is enter:
+                ctx.scope = node.scope
+                continue
+            hs = handlers.get(ntype)
+            if hs is not None:
+                for h in hs:
+                    h(node, ctx)
             if ntype in scope_types:
-                inner = _enter_scope(node, ctx, scope)
-                ctx.scope = current = scope
+                outer = ctx.scope
+                inner = _enter_scope(node, ctx, outer)
+                ctx.scope = outer
                 ctx.scopes.append(inner)
-                children: list[tuple[ast.AST, Scope]] = []
-                for name, value in ast.iter_fields(node):
-                    target = inner if name == "body" else scope
-                    if name == "args" and isinstance(value, ast.arguments):
-                        # defaults are evaluated in the enclosing scope
-                        for d in (*value.defaults, *(x for x in value.kw_defaults if x)):
-                            children.append((d, scope))
-                        continue
-                    _collect(value, target, children)
-                for item in reversed(children):
-                    push(item)
+                push(enter(outer))
+                body = node.body
+                if type(body) is list:
+                    for v in reversed(body):
+                        push(v)
+                else:  # a lambda
+                    push(body)
+                push(enter(inner))
+                for v in reversed(_outer_parts(node)):
+                    push(v)
                 continue
             fields = child_fields.get(ntype)
             if fields is None:
                 fields = child_fields[ntype] = _child_fields(ntype)
-            if not fields:
-                continue
-            children = []
             for name in fields:
-                value = getattr(node, name, None)
+                value = getattr(node, name)
                 if value is None:
                     continue
-                if type(value) is list:
-                    for v in value:
-                        if v is not None and type(v) is not str:
-                            children.append((v, scope))
-                else:
-                    children.append((value, scope))
-            if len(children) == 1:
-                push(children[0])
-            else:
-                for item in reversed(children):
-                    push(item)
+                for item in reversed(value) if type(value) is list else (value,):
+                    v, vt = item, type(item)
+                    # leaves (and attribute chains down to their leaf) are handled right
+                    # here instead of a trip through the stack: most nodes are leaves
+                    while vt is attr_type or vt is kw_type:
+                        v = v.value
+                        vt = type(v)
+                    if vt is name_type:
+                        for h in name_hs:
+                            h(v, ctx)
+                    elif vt is const_type:
+                        for h in const_hs:
+                            h(v, ctx)
+                    elif v is not None and vt is not str:
+                        push(v)
         ctx.scope = module_scope
         ctx.finish()
+
+
+def _outer_parts(node: Any) -> list[ast.AST]:
+    """The parts of a def/class/lambda evaluated in the enclosing scope, in source order
+    (annotations are not visited)."""
+    parts: list[ast.AST] = list(getattr(node, "decorator_list", ()))
+    if isinstance(node, ast.ClassDef):
+        parts.extend(node.bases)
+        parts.extend(node.keywords)
+        return parts
+    args = node.args
+    parts.extend(args.defaults)
+    parts.extend(d for d in args.kw_defaults if d is not None)
+    return parts
 
 
 #: fields that never hold a node worth visiting (expression contexts, operators, names)
@@ -664,20 +802,14 @@ _SKIP_FIELDS = frozenset(
     {"ctx", "op", "ops", "type_comment", "kind", "id", "attr", "name", "arg", "asname",
      "module", "level", "names", "conversion", "is_async", "simple", "lineno", "tag"}
 )
-_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def _child_fields(ntype: type[ast.AST]) -> tuple[str, ...]:
+    """The fields to visit, in reverse order (the stack reverses them back)."""
     if ntype is ast.Constant or not issubclass(ntype, ast.AST):
         return ()
-    return tuple(f for f in ntype._fields if f not in _SKIP_FIELDS)
-
-
-def _collect(value: Any, scope: Scope, out: list[tuple[ast.AST, Scope]]) -> None:
-    if isinstance(value, list):
-        out.extend((v, scope) for v in value if isinstance(v, ast.AST))
-    elif isinstance(value, ast.AST):
-        out.append((value, scope))
+    return tuple(reversed([f for f in ntype._fields if f not in _SKIP_FIELDS]))
 
 
 def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
@@ -721,11 +853,19 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
     return scope
 
 
+#: a function summary's fields and their defaults (omitted from the cache when default)
+FUNC_DEFAULTS: tuple[tuple[str, Any], ...] = (
+    ("async", False), ("line", 0), ("route", ()), ("middleware", ()), ("cached", False),
+    ("deps", ()), ("calls", ()), ("uses", ()), ("io", ()), ("ret", ()), ("gen", False),
+)
+_BUILTINS = frozenset(dir(builtins))
+
+
 def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext,
                    scope: Scope) -> dict[str, Any]:
     info: dict[str, Any] = {
         "async": scope.is_async,
-        "loc": _loc(node),
+        "line": node.lineno,
         "route": [],  # receiver kinds of route decorators
         "middleware": [],
         "cached": False,
@@ -813,6 +953,12 @@ def _refs_in(node: ast.AST, ctx: FileContext) -> list[str]:
 
 def _on_assign(node: ast.AST, ctx: FileContext) -> None:
     if isinstance(node, ast.Assign):
+        if ctx.scope.node is None and isinstance(node.value, ast.Subscript):
+            alias_kind, alias_dep = annotation_kind(ctx, node.value)
+            if alias_kind or alias_dep:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        ctx.aliases[t.id] = (alias_kind or "", alias_dep or "")
         kind = ctx.kind_of(node.value)
         for t in node.targets:
             _bind(ctx, t, node.value, kind)
@@ -842,40 +988,56 @@ def _on_named(node: ast.AST, ctx: FileContext) -> None:
 
 def _on_call(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.Call)
-    fn = ctx.function
     func = node.func
     canon = ctx.canonical(func)
-    if canon in _ENV_GETTERS:
-        default = arg_or_keyword(node, 1, "default")
-        if default is not None:
-            ctx.claimed.add(id(default))
-    elif canon and canon.rsplit(".", 1)[-1] in {"FastAPI", "Starlette"}:
-        lifespan = keyword(node, "lifespan")
-        if lifespan is not None:
-            target = ctx.canonical(lifespan)
-            if target:
-                ctx.lifespans.append(target)
+    attr = func.attr if type(func) is ast.Attribute else None
+    if canon is not None:
+        if canon in _ENV_GETTERS:
+            default = arg_or_keyword(node, 1, "default")
+            if default is not None:
+                ctx.claimed.add(id(default))
+        elif canon.endswith(("FastAPI", "Starlette")):
+            lifespan = keyword(node, "lifespan")
+            if lifespan is not None:
+                target = ctx.canonical(lifespan)
+                if target:
+                    ctx.lifespans.append(target)
+    if node.keywords:
+        deps = keyword(node, "dependencies")  # FastAPI(...), APIRouter(...), include_router(...)
+        if isinstance(deps, ast.List | ast.Tuple):
+            for d in deps.elts:
+                t = depends_target(ctx, d)
+                if t:
+                    ctx.extra_deps.append(t)
+    if attr is not None and attr in _ADD_ROUTE:
+        endpoint = arg_or_keyword(node, 1, "endpoint")
+        recv = ctx.kind_of(func.value)  # type: ignore[attr-defined]
+        target = ctx.canonical(endpoint) if endpoint is not None else None
+        if recv and target:
+            ctx.extra_routes.append([recv, target])
+    fn = ctx.scope.func
     if fn is None or fn.info is None:
         return
     info = fn.info
-    if isinstance(func, ast.Attribute) and func.attr == "dispose":
-        ctx.not_uses.add(id(func.value))
-    if canon is not None and canon.split(".", 1)[0] not in _STDLIB_HINT:
-        info["calls"].append(canon)
+    if canon is not None:
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
             info["io"].append([DRIVER_CONN, DRIVER_CONN])
-    if isinstance(func, ast.Attribute):
-        methods = SYNC_IO_KINDS_BY_METHOD.get(func.attr)
-        if methods:
-            base = ctx.kind_of(func.value)
-            if base and (
-                base in methods
-                or (is_symbolic(base) and base.split(":")[-1].split(".")[0] not in _STDLIB_HINT)
-            ):
-                info["io"].append([base, *sorted(methods)])
-    if isinstance(func, ast.Attribute) and func.attr in {"create_all", "drop_all"}:
-        bind = arg_or_keyword(node, 0, "bind")
-        kind = ctx.kind_of(bind)
+        elif canon.split(".", 1)[0] not in STDLIB_HINT:
+            info["calls"].append(canon)
+    if attr is None:
+        return
+    if attr == "dispose":
+        ctx.not_uses.add(id(func.value))  # type: ignore[attr-defined]
+    methods = SYNC_IO_KINDS_BY_METHOD.get(attr)
+    if methods:
+        base = ctx.kind_of(func.value)  # type: ignore[attr-defined]
+        if base and (
+            base in methods
+            or (is_symbolic(base) and base.split(":")[-1].split(".")[0] not in STDLIB_HINT)
+        ):
+            info["io"].append([base, *sorted(methods)])
+    if attr in {"create_all", "drop_all"}:
+        kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
         if kind:
             info["io"].append([kind, SYNC_ENGINE, SYNC_CONN])
 
@@ -938,7 +1100,12 @@ def settings_fields(node: ast.ClassDef) -> list[tuple[str, ast.AST]]:
     return out
 
 
+def _on_await(node: ast.AST, ctx: FileContext) -> None:
+    ctx.awaited.add(id(node.value))  # type: ignore[attr-defined]
+
+
 _CORE: dict[type[ast.AST], Handler] = {
+    ast.Await: _on_await,
     ast.Import: _on_import,
     ast.ImportFrom: _on_import_from,
     ast.Assign: _on_assign,

@@ -16,6 +16,7 @@ code on that line; a bare ``# noqa`` does not (it belongs to other linters).
 from __future__ import annotations
 
 import ast
+import gc
 import os
 import re
 import stat
@@ -38,7 +39,8 @@ DEFAULT_EXCLUDES = frozenset(
 PARALLEL_THRESHOLD = 150
 _SUPPRESS_RE = re.compile(
     r"#\s*(?:dbctl:\s*ignore(?P<file>-file)?(?:\[(?P<codes>[^\]]*)\])?"
-    r"|noqa:\s*(?P<noqa>[A-Z0-9, ]+))"
+    r"|noqa:\s*(?P<noqa>[A-Z0-9, ]+))",
+    re.IGNORECASE,
 )
 _CODE_RE = re.compile(r"[A-Z]+[0-9]+")
 _TEST_DIRS = frozenset({"tests", "test", "testing"})
@@ -75,7 +77,7 @@ def _error_summary(rel: str, message: str, line: int = 1, col: int = 1) -> dict[
 
 
 def _suppressions(data: bytes) -> tuple[dict[str, list[str]], list[str]]:
-    if b"dbctl:" not in data and b"noqa" not in data:
+    if b"dbctl:" not in data and b"noqa" not in data and b"NOQA" not in data:
         return {}, []
     text = data.decode("utf-8", errors="replace")
     by_line: dict[str, list[str]] = {}
@@ -85,7 +87,7 @@ def _suppressions(data: bytes) -> tuple[dict[str, list[str]], list[str]]:
             continue
         for m in _SUPPRESS_RE.finditer(line):
             raw = m.group("noqa") if m.group("noqa") is not None else m.group("codes")
-            codes = _CODE_RE.findall(raw) if raw is not None else ["*"]
+            codes = _CODE_RE.findall(raw.upper()) if raw is not None else ["*"]
             if m.group("file"):
                 file_codes.extend(codes)
             else:
@@ -94,7 +96,12 @@ def _suppressions(data: bytes) -> tuple[dict[str, list[str]], list[str]]:
 
 
 def analyze(rel: str, data: bytes) -> dict[str, Any]:
-    """The JSON-able summary of one file; never raises."""
+    """The JSON-able summary of one file; never raises.
+
+    The cyclic garbage collector is paused meanwhile: an AST is a large acyclic
+    allocation burst that makes it rescan the whole tree over and over."""
+    enabled = gc.isenabled()
+    gc.disable()
     try:
         return _analyze(rel, data)
     except (RecursionError, MemoryError):
@@ -102,6 +109,9 @@ def analyze(rel: str, data: bytes) -> dict[str, Any]:
     except Exception as exc:  # a bug in a rule must not stop the run
         name = type(exc).__name__
         return _error_summary(rel, f"internal error while checking this file ({name})")
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _analyze(rel: str, data: bytes) -> dict[str, Any]:
@@ -149,7 +159,7 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         tree, module, is_package=is_package, is_test=is_test_path(rel),
         is_alembic=b"alembic" in data and (b"from alembic" in data or b"import alembic" in data),
     )
-    _WALKER.walk(ctx)
+    _WALKER.walk(ctx, data)
     return {
         "path": rel,
         "module": module,
@@ -161,6 +171,9 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         "sym_deps": {k: v for k, v in ctx.sym_deps.items() if ctx.symbols.get(k)},
         "funcs": ctx.funcs,
         "lifespans": ctx.lifespans,
+        "aliases": ctx.aliases,
+        "extra_deps": ctx.extra_deps,
+        "extra_routes": ctx.extra_routes,
         "findings": ctx.findings,
         "deferred": ctx.deferred,
     }
@@ -172,117 +185,136 @@ def _analyze_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
 
 # -- discovery --------------------------------------------------------------------------
 class _Discovery:
+    """Finds the files to lint. Works on absolute path strings (fast for big trees)."""
+
     def __init__(self, config: LintConfig, root: Path) -> None:
         import pathspec
 
-        self.root = root
+        self.root = str(root)
+        self.cwd = os.getcwd()
         self.pathspec = pathspec
-        self.exclude = pathspec.GitIgnoreSpec.from_lines(config.exclude)
-        self.files: dict[str, Path] = {}
+        self.exclude = (
+            pathspec.GitIgnoreSpec.from_lines(config.exclude) if config.exclude else None
+        )
+        self.files: dict[str, str] = {}
         self.errors: list[FileError] = []
 
-    def rel(self, path: Path) -> str:
-        return Path(os.path.relpath(path, self.root)).as_posix()
+    def rel(self, path: str) -> str:
+        """``path`` (absolute) relative to the lint root, POSIX separators."""
+        return _relative(path, self.root)
 
-    def add(self, path: Path) -> None:
-        key = os.path.abspath(path)
-        self.files.setdefault(key, path)
+    def display(self, path: str) -> str:
+        """``path`` (absolute) relative to the current directory, POSIX separators."""
+        return _relative(path, self.cwd)
 
     def explicit(self, path: Path) -> None:
+        absolute = os.path.abspath(path)
         try:
-            st = path.stat()
+            st = os.stat(absolute)
         except OSError as exc:
-            self.errors.append(FileError(_display(path), _os_message(path, exc)))
+            self.errors.append(FileError(self.display(absolute), _os_message(absolute, exc)))
             return
         if stat.S_ISDIR(st.st_mode):
-            self.walk(path)
+            self.walk(absolute)
         elif stat.S_ISREG(st.st_mode):
-            self.add(path)
+            self.files.setdefault(absolute, absolute)
         else:
-            self.errors.append(FileError(_display(path), "not a regular file"))
+            self.errors.append(FileError(self.display(absolute), "not a regular file"))
 
-    def _gitignore(self, directory: Path) -> Any:
+    def _gitignore(self, directory: str) -> Any:
         try:
-            lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+            with open(os.path.join(directory, ".gitignore"), encoding="utf-8",
+                      errors="replace") as fh:
+                lines = fh.read().splitlines()
         except OSError:
             return None
-        return self.pathspec.GitIgnoreSpec.from_lines(lines.splitlines())
+        return self.pathspec.GitIgnoreSpec.from_lines(lines)
 
-    def walk(self, top: Path) -> None:
-        specs: list[tuple[Path, Any]] = []
-        # .gitignore files of the root and the directories between the root and ``top``
-        top_abs = Path(os.path.abspath(top))
-        for parent in [*reversed(top_abs.parents), top_abs]:
-            if parent == self.root or self.root in parent.parents:
+    def walk(self, top: str) -> None:
+        specs: list[tuple[str, Any]] = []
+        # .gitignore files of the root and of the directories between the root and ``top``
+        if top != self.root and top.startswith(self.root + os.sep):
+            parts = top[len(self.root) + 1 :].split(os.sep)
+            for i in range(len(parts)):
+                parent = os.path.join(self.root, *parts[:i])
                 spec = self._gitignore(parent)
-                if spec is not None and parent != top_abs:
+                if spec is not None:
                     specs.append((parent, spec))
-        stack: list[tuple[Path, list[tuple[Path, Any]]]] = [(top, specs)]
+        stack: list[tuple[str, list[tuple[str, Any]]]] = [(top, specs)]
+        files = self.files
         while stack:
             directory, inherited = stack.pop()
-            own = self._gitignore(directory)
-            active = [*inherited, (directory, own)] if own is not None else inherited
             try:
-                entries = sorted(os.scandir(directory), key=lambda e: e.name)
+                with os.scandir(directory) as it:
+                    entries = list(it)
             except OSError as exc:
-                self.errors.append(FileError(_display(directory), _os_message(directory, exc)))
+                self.errors.append(FileError(self.display(directory), _os_message(directory, exc)))
                 continue
-            subdirs: list[Path] = []
+            own = (
+                self._gitignore(directory)
+                if any(e.name == ".gitignore" for e in entries)
+                else None
+            )
+            active = [*inherited, (directory, own)] if own is not None else inherited
+            check = bool(active) or self.exclude is not None
+            subdirs: list[str] = []
             for entry in entries:
                 name = entry.name
                 if name in DEFAULT_EXCLUDES or name.endswith(".egg-info"):
                     continue
-                path = Path(entry.path)
+                path = entry.path
                 try:
                     is_dir = entry.is_dir(follow_symlinks=False)
                 except OSError:
                     is_dir = False
-                if self._ignored(path, is_dir, active):
+                if not is_dir and not (name.endswith(".py") or name == "alembic.ini"):
+                    continue
+                if check and self._ignored(path, is_dir, active):
                     continue
                 if is_dir:
                     subdirs.append(path)
                     continue
-                if not (name.endswith(".py") or name == "alembic.ini"):
-                    continue
                 if entry.is_symlink():
                     try:
-                        st = os.stat(entry.path)
+                        st = os.stat(path)
                     except OSError as exc:
-                        self.errors.append(FileError(_display(path), _os_message(path, exc)))
+                        self.errors.append(FileError(self.display(path), _os_message(path, exc)))
                         continue
                     if stat.S_ISDIR(st.st_mode):
                         continue  # symlinked directories are not followed
                     if not stat.S_ISREG(st.st_mode):
-                        self.errors.append(FileError(_display(path), "not a regular file"))
+                        self.errors.append(FileError(self.display(path), "not a regular file"))
                         continue
                 elif not entry.is_file(follow_symlinks=False):
-                    self.errors.append(FileError(_display(path), "not a regular file"))
+                    self.errors.append(FileError(self.display(path), "not a regular file"))
                     continue
-                self.add(path)
+                files.setdefault(path, path)
             for sub in reversed(subdirs):
                 stack.append((sub, active))
 
-    def _ignored(self, path: Path, is_dir: bool, specs: list[tuple[Path, Any]]) -> bool:
-        rel = self.rel(path)
+    def _ignored(self, path: str, is_dir: bool, specs: list[tuple[str, Any]]) -> bool:
         suffix = "/" if is_dir else ""
-        if not rel.startswith("../") and self.exclude.match_file(rel + suffix):
-            return True
-        for base, spec in specs:
-            sub = Path(os.path.relpath(path, base)).as_posix()
-            if spec.match_file(sub + suffix):
+        if self.exclude is not None:
+            rel = self.rel(path)
+            if not rel.startswith("../") and self.exclude.match_file(rel + suffix):
                 return True
-        return False
+        return any(spec.match_file(_relative(path, base) + suffix) for base, spec in specs)
 
 
-def _display(path: Path | str) -> str:
-    p = os.path.abspath(path)
-    try:
-        return Path(os.path.relpath(p)).as_posix()
-    except ValueError:  # another drive on Windows
-        return Path(p).as_posix()
+def _relative(path: str, base: str) -> str:
+    if path.startswith(base) and path[len(base) : len(base) + 1] == os.sep:
+        rel = path[len(base) + 1 :]
+    elif path == base:
+        rel = "."
+    else:
+        try:
+            rel = os.path.relpath(path, base)
+        except ValueError:  # another drive on Windows
+            rel = path
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
-def _os_message(path: Path, exc: OSError) -> str:
+def _os_message(path: str | Path, exc: OSError) -> str:
     import errno
 
     if exc.errno == errno.ELOOP:
@@ -294,7 +326,15 @@ def _os_message(path: Path, exc: OSError) -> str:
     return (exc.strerror or type(exc).__name__).lower()
 
 
-def _read(path: Path) -> bytes:
+def _stamp(path: str) -> list[int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def _read(path: str) -> bytes:
     """Read a file (a function of its own so tests can make it fail)."""
     with open(path, "rb") as fh:
         return fh.read()
@@ -304,6 +344,17 @@ def _read(path: Path) -> bytes:
 def lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     """Lint ``paths`` (files or directories) with ``config``; never raises for bad input
     files (they become DBC000 findings or ``errors`` entries)."""
+    # the run allocates many small acyclic objects (summaries, ASTs): no cyclic GC meanwhile
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _lint_paths(paths, config)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     started = time.perf_counter()
     from dbctl.lint.cache import LintCache, content_hash
     from dbctl.lint.registry import ALL_RULES
@@ -323,9 +374,17 @@ def lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     summaries: dict[str, dict[str, Any]] = {}
     todo: list[tuple[str, bytes, str]] = []
     display: dict[str, str] = {}
-    for key, path in sorted(discovery.files.items()):
+    stamps: dict[str, list[int] | None] = {}
+    for path in sorted(discovery.files):
         rel = discovery.rel(path)
-        display[rel] = _display(key)
+        display[rel] = discovery.display(path)
+        if cache is not None:
+            stamp = _stamp(path)
+            hit = cache.get_by_stamp(rel, stamp)
+            if hit is not None:
+                summaries[rel] = hit
+                continue
+            stamps[rel] = stamp
         try:
             data = _read(path)
         except OSError as exc:
@@ -335,13 +394,15 @@ def lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
         hit = cache.get(rel, digest) if cache is not None else None
         if hit is not None:
             summaries[rel] = hit
+            assert cache is not None
+            cache.put(rel, digest, hit, stamps.get(rel))
         else:
             todo.append((rel, data, digest))
 
     for (rel, _, digest), summary in zip(todo, _analyze_all(todo, config.jobs), strict=True):
         summaries[rel] = summary
         if cache is not None:
-            cache.put(rel, digest, summary)
+            cache.put(rel, digest, summary, stamps.get(rel))
     if cache is not None:
         cache.save()
 
@@ -355,7 +416,16 @@ def lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     )
 
 
+#: the files of a parallel run, inherited by forked workers (no pickling of contents)
+_FORK_ITEMS: list[tuple[str, bytes]] = []
+
+
+def _analyze_indices(indices: list[int]) -> list[dict[str, Any]]:
+    return [analyze(*_FORK_ITEMS[i]) for i in indices]
+
+
 def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[dict[str, Any]]:
+    global _FORK_ITEMS  # noqa: PLW0603 - handed to forked workers
     items = [(rel, data) for rel, data, _ in todo]
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if len(items) < PARALLEL_THRESHOLD or workers <= 1:
@@ -365,21 +435,31 @@ def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[d
 
     # batches balanced by size, so one worker does not get all the big files
     n_batches = workers * 8
-    batches: list[list[tuple[str, bytes]]] = [[] for _ in range(n_batches)]
+    batches: list[list[int]] = [[] for _ in range(n_batches)]
     loads = [0] * n_batches
     order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))
     where: list[tuple[int, int]] = [(0, 0)] * len(items)
     for i in order:
         b = loads.index(min(loads))
         where[i] = (b, len(batches[b]))
-        batches[b].append(items[i])
+        batches[b].append(i)
         loads[b] += len(items[i][1]) + 1
+    fork = "fork" in multiprocessing.get_all_start_methods()
     try:
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
-            results = list(pool.map(_analyze_batch, batches))
+        if fork:
+            _FORK_ITEMS = items
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                results = list(pool.map(_analyze_indices, batches))
+        else:
+            with ProcessPoolExecutor(workers) as pool:
+                results = list(
+                    pool.map(_analyze_batch, [[items[i] for i in b] for b in batches])
+                )
     except Exception:  # a broken pool: fall back to doing it here
         return _analyze_batch(items)
+    finally:
+        _FORK_ITEMS = []
     return [results[b][j] for b, j in where]
 
 
@@ -401,17 +481,25 @@ def _resolve(
         for d in s["deferred"]:
             if all(index.holds(c, module) for c in d[6]):
                 raw.append((rel, d[:6]))
-    if "DBC102" in config.enabled:
-        by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
-        for mod, loc, name, user in index.sync_engines_reaching_async():
+    by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
+    project_wide = (
+        ("DBC102", frozenset({"sync_engine"}), "sync engine",
+         "use create_async_engine and AsyncSession"),
+        ("DBC101", frozenset({"driver_conn", "driver_pool"}), "sync driver connection",
+         "use asyncpg or psycopg's AsyncConnection"),
+    )
+    for code, roots, what, advice in project_wide:
+        if code not in config.enabled:
+            continue
+        for mod, loc, name, user in index.sync_engines_reaching_async(roots):
             umod, uinfo = index.info(user)
-            where = f"{display.get(by_module[umod], by_module[umod])}:{uinfo['loc'][0]}"
+            where = f"{display.get(by_module[umod], by_module[umod])}:{uinfo['line']}"
             kind = "async def" if uinfo["async"] else "def (called from async code)"
             local = user[len(umod) + 1 :]
             raw.append((by_module[mod], [
-                "DBC102", *loc,
-                f"sync engine `{name}` is used from async code ({kind} `{local}` at {where}); "
-                "use create_async_engine and AsyncSession",
+                code, *loc,
+                f"{what} `{name}` is used from async code ({kind} `{local}` at {where}); "
+                + advice,
             ]))
     for rel, (code, line, col, end_line, end_col, message) in raw:
         if code not in config.enabled:

@@ -16,14 +16,24 @@ from typing import Any
 from dbctl.lint.context import (
     APP_KINDS,
     CALL_RESULT,
+    DRIVER_CONN,
+    DRIVER_CURSOR,
+    DRIVER_POOL,
+    FUNC_DEFAULTS,
     METHOD_RESULT,
     SYNC_CONN,
     SYNC_ENGINE,
     SYNC_FACTORY,
+    SYNC_SCOPED,
     SYNC_SESSION,
 )
 
 _MAX_DEPTH = 16
+#: kinds through which a sync engine or driver connection reaches its users
+_SYNC_DERIVED = frozenset(
+    {SYNC_ENGINE, SYNC_FACTORY, SYNC_SESSION, SYNC_CONN, SYNC_SCOPED, DRIVER_CONN,
+     DRIVER_CURSOR, DRIVER_POOL}
+)
 Summary = dict[str, Any]
 
 
@@ -38,13 +48,10 @@ class ProjectIndex:
             parts = name.split(".")
             for i in range(len(parts)):
                 self.suffix.setdefault(".".join(parts[i:]), []).append(name)
-        self._funcs: dict[str, tuple[str, dict[str, Any]]] = {
-            f"{mod}.{local}": (mod, info)
-            for mod, s in self.modules.items()
-            for local, info in s["funcs"].items()
-        }
+        self._funcs: dict[str, tuple[str, dict[str, Any]]] = {}  # filled on demand
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._sync_io: dict[str, bool] = {}
+        self._resolved: dict[tuple[str, str], str | None] = {}
 
     # -- names ---------------------------------------------------------------------------
     def normalize(self, qn: str, from_module: str) -> tuple[str, str] | None:
@@ -64,18 +71,45 @@ class ProjectIndex:
         return result
 
     def func(self, qn: str, from_module: str, depth: int = 0) -> str | None:
-        """The key (``module.qualname``) of a project function, following re-exports."""
+        """The key (``module.qualname``) of a project function, following re-exports
+        (and ``alias:X``, a dependency named through ``X = Annotated[T, Depends(f)]``)."""
+        if qn.startswith("alias:"):
+            return self._alias_dep(qn[6:], from_module, depth)
         n = self.normalize(qn, from_module)
         if n is None or depth > _MAX_DEPTH:
             return None
         mod, local = n
         s = self.modules[mod]
         if local in s["funcs"]:
-            return f"{mod}.{local}"
+            return self._key(mod, local)
         target = s["imports"].get(local)
         if target and target != qn:
             return self.func(target, mod, depth + 1)
         return None
+
+    def _alias_dep(self, qn: str, from_module: str, depth: int) -> str | None:
+        n = self.normalize(qn, from_module)
+        if n is None or depth > _MAX_DEPTH:
+            return None
+        mod, local = n
+        s = self.modules[mod]
+        alias = s.get("aliases", {}).get(local)
+        if alias:
+            return self.func(alias[1], mod, depth + 1) if alias[1] else None
+        target = s["imports"].get(local)
+        return self._alias_dep(target, mod, depth + 1) if target and target != qn else None
+
+    def _key(self, mod: str, local: str) -> str:
+        """The key of function ``local`` of ``mod``; its summary gets its defaults back
+        (the cache omits them)."""
+        key = f"{mod}.{local}"
+        if key not in self._funcs:
+            info = self.modules[mod]["funcs"][local]
+            for field, default in FUNC_DEFAULTS:
+                if field not in info:
+                    info[field] = default
+            self._funcs[key] = (mod, info)
+        return key
 
     def info(self, key: str) -> tuple[str, dict[str, Any]]:
         """(module, function summary) of a function key."""
@@ -83,12 +117,22 @@ class ProjectIndex:
 
     # -- kinds ---------------------------------------------------------------------------
     def resolve(self, kind: str | None, from_module: str, depth: int = 0) -> str | None:
+        """The concrete kind of a (possibly symbolic) kind, memoised; cycles give None."""
         if not kind or depth > _MAX_DEPTH:
             return None
         if ":" not in kind:
             return kind
+        key = (kind, from_module)
+        if key in self._resolved:
+            return self._resolved[key]
+        self._resolved[key] = None  # cycle guard
+        result = self._resolve(kind, from_module, depth)
+        self._resolved[key] = result
+        return result
+
+    def _resolve(self, kind: str, from_module: str, depth: int) -> str | None:
         tag, rest = kind.split(":", 1)
-        if tag == "ref":
+        if tag == "ref":  # a module-level name
             return self._ref_kind(rest, from_module, depth)
         if tag == "call":
             if rest.startswith("ref:"):
@@ -97,6 +141,18 @@ class ProjectIndex:
                     return self._ret_kind(key, depth)
             base = self.resolve(rest, from_module, depth + 1)
             return CALL_RESULT.get(base) if base else None
+        if tag == "alias":
+            n = self.normalize(rest, from_module)
+            if n is None:
+                return None
+            mod, local = n
+            s = self.modules[mod]
+            alias = s.get("aliases", {}).get(local)
+            if alias:
+                kind_, dep = alias
+                return self.resolve(kind_ or (f"dep:{dep}" if dep else ""), mod, depth + 1)
+            target = s["imports"].get(local)
+            return self.resolve(f"alias:{target}", mod, depth + 1) if target else None
         if tag in {"ret", "dep"}:
             key = self.func(rest, from_module)
             return self._ret_kind(key, depth) if key else None
@@ -135,7 +191,13 @@ class ProjectIndex:
     # -- roles ---------------------------------------------------------------------------
     @cached_property
     def routes(self) -> set[str]:
-        return self._decorated("route")
+        out = self._decorated("route")
+        for mod, s in self.modules.items():
+            for recv, target in s.get("extra_routes", ()):
+                key = self.func(target, mod)
+                if key and self.resolve(recv, mod) in APP_KINDS:
+                    out.add(key)
+        return out
 
     @cached_property
     def middleware(self) -> set[str]:
@@ -145,8 +207,8 @@ class ProjectIndex:
         out: set[str] = set()
         for mod, s in self.modules.items():
             for local, info in s["funcs"].items():
-                if any(self.resolve(k, mod) in APP_KINDS for k in info[field]):
-                    out.add(f"{mod}.{local}")
+                if any(self.resolve(k, mod) in APP_KINDS for k in info.get(field, ())):
+                    out.add(self._key(mod, local))
         return out
 
     @cached_property
@@ -154,10 +216,14 @@ class ProjectIndex:
         out: set[str] = set()
         for mod, s in self.modules.items():
             for info in s["funcs"].values():
-                for dep in info["deps"]:
+                for dep in info.get("deps", ()):
                     key = self.func(dep, mod)
                     if key:
                         out.add(key)
+            for dep in s.get("extra_deps", ()):
+                key = self.func(dep, mod)
+                if key:
+                    out.add(key)
         return out
 
     @cached_property
@@ -184,12 +250,12 @@ class ProjectIndex:
         todo: list[str] = []
         for mod, s in self._app_modules():
             for local, info in s["funcs"].items():
-                if not info["async"]:
+                if not info.get("async"):
                     continue
-                for qn in (*info["calls"], *info["deps"]):
+                for qn in (*info.get("calls", ()), *info.get("deps", ())):
                     key = self.func(qn, mod)
                     if key and key not in reached and not self.info(key)[1]["async"]:
-                        reached[key] = f"{mod}.{local}"
+                        reached[key] = self._key(mod, local)
                         todo.append(key)
         while todo:
             key = todo.pop()
@@ -243,14 +309,19 @@ class ProjectIndex:
         return False
 
     # -- DBC102 --------------------------------------------------------------------------
-    def sync_engines_reaching_async(self) -> list[tuple[str, list[int], str, str]]:
-        """(module, location, engine name, async user key) for each module-level sync
-        engine whose engine/factories/sessions are used by async code."""
+    def sync_engines_reaching_async(
+        self, roots: frozenset[str] = frozenset({SYNC_ENGINE})
+    ) -> list[tuple[str, list[int], str, str]]:
+        """(module, location, name, async user key) for each module-level sync engine
+        (or other resource of a kind in ``roots``, e.g. a sync driver connection) whose
+        engine/factories/sessions/connections are used by async code."""
         engines = [
             (mod, name)
             for mod, s in self._app_modules()
             for name, kind in s["symbols"].items()
-            if kind == SYNC_ENGINE and name in s["sym_loc"]
+            # created here (directly or by a project function), not an alias of another
+            if name in s["sym_loc"] and not kind.startswith("ref:")
+            and self.resolve(kind, mod) in roots
         ]
         if not engines:
             return []
@@ -267,7 +338,7 @@ class ProjectIndex:
                             continue
                         if any(self.normalize(d, m2) in derived for d in deps) and self.resolve(
                             s["symbols"].get(sym), m2
-                        ) in {SYNC_ENGINE, SYNC_FACTORY, SYNC_SESSION, SYNC_CONN}:
+                        ) in _SYNC_DERIVED:
                             derived.add((m2, sym))
                             changed = True
             for key, uses in users:
@@ -282,8 +353,9 @@ class ProjectIndex:
         for mod, s in self._app_modules():
             for local, info in s["funcs"].items():
                 key = f"{mod}.{local}"
-                if not info["async"] and key not in reached:
+                if not info.get("async") and key not in reached:
                     continue
+                key = self._key(mod, local)
                 uses = {n for u in info["uses"] if (n := self.normalize(u, mod)) is not None}
                 out.append((key, uses))
         out.sort(key=lambda item: (not self.info(item[0])[1]["async"], item[0]))

@@ -29,6 +29,12 @@ class Rule:
     category: ClassVar[str]  # correctness | credentials | deprecated | performance | ...
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = ()
+    #: a cheap pre-filter: the rule only runs on files whose bytes contain one of these,
+    #: compared case-insensitively (empty: every file). They must be implied by any
+    #: finding (e.g. the name of the call the rule looks for).
+    triggers: ClassVar[tuple[bytes, ...]] = ()
+    #: checked before ``triggers``: a substring every finding implies (empty: none)
+    requires: ClassVar[bytes] = b""
 
     @classmethod
     def summary(cls) -> str:

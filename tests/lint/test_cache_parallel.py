@@ -117,7 +117,7 @@ def test_cache_is_json_keyed_by_content_hash(
     run_lint([Path(".")], tmp_path, use_cache=True)
     (cache_file,) = (tmp_path / ".dbctl_cache").glob("lint-*.json")
     data = json.loads(cache_file.read_text())
-    digest, summary = data["files"]["m.py"]
+    digest, summary, _stamp = data["files"]["m.py"]
     assert len(digest) == 32 and summary["module"] == "m"
     assert (tmp_path / ".dbctl_cache" / "CACHEDIR.TAG").exists()
 
@@ -139,3 +139,28 @@ def test_parallel_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     par = run_lint([Path(".")], tmp_path, jobs=2)
     assert par.findings == seq.findings
     assert len(seq.findings) > copies * 20
+
+
+def test_unchanged_old_files_are_not_even_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    monkeypatch.chdir(tmp_path)
+    _write(tmp_path, {"old.py": 'U = "postgresql://a:s3cret@h/d"\n', "new.py": "x = 1\n"})
+    os.utime(tmp_path / "old.py", ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    run_lint([Path(".")], tmp_path, use_cache=True)
+    reads: list[str] = []
+    real = engine_mod._read
+
+    def counted(path: str) -> bytes:
+        reads.append(Path(path).name)
+        return real(path)
+
+    monkeypatch.setattr(engine_mod, "_read", counted)
+    again = run_lint([Path(".")], tmp_path, use_cache=True)
+    assert reads == ["new.py"]  # just written: its stamp is "racy", so it is hashed
+    assert [(f.path, f.code) for f in again.findings] == [("old.py", "DBC201")]
+    # a change (new size, new mtime) is seen
+    (tmp_path / "old.py").write_text("x = 2\n")
+    assert run_lint([Path(".")], tmp_path, use_cache=True).findings == []

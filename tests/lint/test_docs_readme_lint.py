@@ -42,3 +42,20 @@ def test_readme_lint_example_is_what_dbctl_prints(cli: Any, tmp_path: Path) -> N
     res = cli("lint", "app", "--no-cache")
     assert res.exit_code == 1
     assert res.stdout.splitlines() + res.stderr.splitlines() == readme_example()
+
+
+def test_readme_json_example_has_the_shape_of_the_real_report() -> None:
+    import json
+
+    from dbctl.output.lint import json_report
+    from tests.lint.ux_support import sample_result
+
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("### `dbctl lint`", 1)[1]
+    match = re.search(r"```json\n(.+?)\n```", section, re.DOTALL)
+    assert match
+    documented = json.loads(match.group(1))
+    real = json_report(sample_result(errors=True))
+    assert list(documented) == list(real)
+    assert list(documented["findings"][0]) == list(real["findings"][0])
+    assert list(documented["errors"][0]) == list(real["errors"][0])
+    assert list(documented["summary"]) == list(real["summary"])

@@ -93,6 +93,7 @@ def test_paths_relative_to_cwd_when_linting_a_subdirectory(
         ("  # dbctl: ignore[DBC303, DBC201]", True),
         ("  # noqa: DBC201", True),
         ("  # noqa: E501,DBC201", True),
+        ("  # NOQA:DBC201", True),
         ("  # dbctl: ignore", True),
         ("  # noqa", False),
         ("  # noqa: E501", False),
@@ -208,3 +209,56 @@ def test_cwd_unchanged_and_cache_dir_not_created_without_cache(lint_tree, tmp_pa
     lint_tree({"m.py": "x = 1\n"})
     assert os.getcwd() == before
     assert not (tmp_path / ".dbctl_cache").exists()
+
+
+def test_engine_imports_no_database_library_nor_pydantic(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    (tmp_path / "m.py").write_text(SECRET_LINE)
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from dbctl.lint.engine import lint_paths\n"
+        "from dbctl.lint.model import LintConfig\n"
+        "from dbctl.lint.registry import by_code\n"
+        "r = lint_paths([Path('.')], LintConfig(enabled=frozenset(by_code()), use_cache=False))\n"
+        "assert len(r.findings) == 1, r\n"
+        "bad = [m for m in ('sqlalchemy', 'asyncpg', 'pydantic', 'rich', 'fastapi') "
+        "if m in sys.modules]\n"
+        "print(bad)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_alembic_ini_variants(lint_tree) -> None:
+    ini = """[alembic]
+script_location = migrations
+# sqlalchemy.url = postgresql://app:commented@db/app
+sqlalchemy.url = driver://user:pass@localhost/dbname
+
+[dev]
+sqlalchemy.url = postgresql://app:%%(DB_PASSWORD)s@db/app
+
+[prod]
+sqlalchemy.url = postgresql+psycopg2://app:Pr0dPass@db/app
+"""
+    result = lint_tree({"alembic.ini": ini, "other.ini": ini, "sub/alembic.ini": ini})
+    assert found_codes(result) == [("alembic.ini", 10, "DBC201"), ("sub/alembic.ini", 10, "DBC201")]
+    f = result.findings[0]
+    assert "Pr0dPass" not in f.message and "app:***@db/app" in f.message
+    assert f.col == 18
+
+
+def found_codes(result) -> list[tuple[str, int, str]]:
+    return [(f.path, f.line, f.code) for f in result.findings]
+
+
+def test_overlapping_paths_are_linted_once(lint_tree, tmp_path: Path) -> None:
+    lint_tree({"pkg/m.py": SECRET_LINE})
+    result = run_lint([Path("pkg"), Path("pkg/m.py"), Path("."), tmp_path / "pkg"], tmp_path)
+    assert found_codes(result) == [("pkg/m.py", 1, "DBC201")]
+    assert result.files == 1

@@ -73,3 +73,23 @@ def test_cross_module_call_site_is_reported_where_the_call_is(
     result = _lint_project("mistakes", monkeypatch)
     crud_call = [f for f in result.findings if f.code == "DBC103" and "get_user()" in f.message]
     assert [(f.path, f.line) for f in crud_call] == [("app/api/users.py", 16)]
+
+
+def test_mistakes_through_the_cli_json(cli, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    target = tmp_path / "mistakes"
+    shutil.copytree(PROJECTS / "mistakes", target)
+    result = cli("lint", "mistakes/app", "mistakes/alembic.ini", "--no-cache", "--format", "json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    got = {(f["path"], f["line"], f["code"]) for f in data["findings"]}
+    expected = {
+        (f"mistakes/{p}", line, code)
+        for p, line, code, _ in _expected()
+        if not p.startswith("tests/")
+    }
+    assert got == expected
+    assert data["errors"] == []
+    assert not (target / ".dbctl_cache").exists()

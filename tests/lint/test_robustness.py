@@ -96,8 +96,8 @@ def test_unreadable_file_is_dbc000(lint_tree, monkeypatch: pytest.MonkeyPatch) -
     # running as root, chmod 000 does not stop reading: make the read itself fail
     real_read = engine_mod._read
 
-    def failing_read(path: Path) -> bytes:
-        if path.name == "secret.py":
+    def failing_read(path: str) -> bytes:
+        if os.path.basename(path) == "secret.py":
             raise PermissionError(13, "Permission denied")
         return real_read(path)
 
@@ -161,3 +161,62 @@ def test_internal_rule_error_is_reported_not_raised(monkeypatch: pytest.MonkeyPa
     summary = analyze("x.py", b"x = 1\n")
     assert summary["findings"][0][0] == "DBC000"
     assert "internal error" in summary["findings"][0][5]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(_FIXTURE_TEXTS), min_size=1, max_size=4),
+    st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(0, 40), st.binary(max_size=8)), max_size=4
+    ),
+)
+def test_mutated_projects_through_the_whole_engine(
+    originals: list[bytes], edits: list[tuple[int, int, bytes]]
+) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for i, original in enumerate(originals):
+            data = bytearray(original)
+            for pos, cut, insert in edits:
+                pos %= len(data) + 1
+                data[pos : pos + cut] = insert
+            (root / f"m{i}.py").write_bytes(bytes(data))
+        result = run_lint([root], root)
+        assert result.files == len(originals)
+        assert all(f.code.startswith("DBC") and f.line >= 1 for f in result.findings)
+
+
+@pytest.mark.skipif(not Path("/proc/self/mem").exists(), reason="needs Linux /proc")
+def test_really_unreadable_file_even_for_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # /proc/self/mem is a regular file whose read fails with EIO, also for root
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.py").write_text(GOOD)
+    result = run_lint([Path("/proc/self/mem"), Path("good.py")], tmp_path)
+    by_code = {(f.code, f.message) for f in result.findings}
+    assert ("DBC000", "cannot read: input/output error") in by_code
+    assert any(f.code == "DBC201" and f.path == "good.py" for f in result.findings)
+
+
+_PW_ALPHABET = st.characters(
+    min_codepoint=33, max_codepoint=0x2FFF, exclude_characters="'\"`<>\\{}$%*"
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(password=st.text(_PW_ALPHABET, min_size=4, max_size=24))
+def test_dsn_password_never_in_message(password: str) -> None:
+    from dbctl.lint.context import url_secrets
+
+    url = f"postgresql+asyncpg://app:{password}@db.example:5432/app"
+    if password in url.replace(f":{password}@", ":@", 1):
+        return  # the password also spells another part of the URL
+    source = f"URL = {url!r}\n".encode()
+    summary = analyze("m.py", source)
+    messages = [f[5] for f in summary["findings"]]
+    assert all(password not in m for m in messages)
+    if url_secrets(url):
+        assert messages and all("app:***@" in m for m in messages)

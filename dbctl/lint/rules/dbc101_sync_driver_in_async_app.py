@@ -14,8 +14,9 @@ class SyncDriverInAsyncApp(Rule):
     """
     ## What it does
     Flags a synchronous PostgreSQL driver (psycopg2, pg8000, psycopg 3's sync `connect`
-    or `ConnectionPool`) opened inside `async def` code, or inside a sync function that
-    `async def` code calls (directly or through other project functions).
+    or `ConnectionPool`) opened inside `async def` code, inside a sync function that
+    `async def` code calls (directly or through other project functions), or at module
+    level when async code then uses that connection or pool.
 
     ## Why is this bad?
     A sync driver blocks the event loop for the whole network round trip: while one
@@ -47,6 +48,7 @@ class SyncDriverInAsyncApp(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"psycopg", b"pg8000", b"pgdb")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -6,6 +6,7 @@ import ast
 from typing import ClassVar
 
 from dbctl.lint.context import (
+    STDLIB_HINT,
     SYNC_CONN,
     SYNC_ENGINE,
     SYNC_IO_KINDS_BY_METHOD,
@@ -50,6 +51,7 @@ class BlockingDbCallInAsyncDef(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"async",)
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
@@ -75,7 +77,11 @@ class BlockingDbCallInAsyncDef(Rule):
                         f"session/connection inside `async def {fn.qualname}`", base, kinds,
                     )
         canon = ctx.canonical(func)
-        if canon is not None:
+        if (
+            canon is not None
+            and id(node) not in ctx.awaited  # an awaited call returns an awaitable
+            and canon.split(".", 1)[0] not in STDLIB_HINT
+        ):
             short = canon.rsplit(".", 1)[-1]
             ctx.defer(
                 cls, node, f"`{short}()` does blocking database I/O and is called inside "

@@ -7,14 +7,15 @@ from typing import ClassVar
 
 from dbctl.lint.context import (
     ASYNC_ENGINE_FACTORIES,
+    SYNC_DRIVERS,
     FileContext,
     arg_or_keyword,
     literal_text,
+    mask_url_text,
     sqla_last,
 )
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
-from dbctl.urls import SYNC_DRIVERS, mask_url_text
 
 
 def sync_scheme(text: str) -> str | None:
@@ -60,6 +61,7 @@ class AsyncEngineSyncUrl(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"create_async_engine", b"async_engine_from_config")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -46,6 +46,7 @@ class MissingAwait(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Expr, ast.Assign, ast.AnnAssign)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"async",)
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -48,6 +48,7 @@ class SyncCreateAllOnAsyncEngine(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"create_all", b"drop_all")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import FileContext, literal_text, url_secrets
+from dbctl.lint.context import DB_SCHEMES, FileContext, literal_text, url_secrets
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
 
@@ -45,6 +45,9 @@ class HardcodedDsnPassword(Rule):
     category: ClassVar[str] = "credentials"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Expr, ast.JoinedStr, ast.Constant)
+    #: the scheme words of the URLs it looks for (matched case-insensitively)
+    triggers: ClassVar[tuple[bytes, ...]] = tuple(s.encode() for s in DB_SCHEMES)
+    requires: ClassVar[bytes] = b"://"
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
@@ -53,11 +56,11 @@ class HardcodedDsnPassword(Rule):
                 ctx.claimed.add(id(node.value))
             return
         if isinstance(node, ast.JoinedStr):
-            for part in node.values:
+            for part in node.values:  # judged as a whole, not part by part
                 ctx.claimed.add(id(part))
-        elif not isinstance(node.value, str) if isinstance(node, ast.Constant) else True:
+        elif not (isinstance(node, ast.Constant) and isinstance(node.value, str)):
             return
-        if id(node) in ctx.claimed:
+        if id(node) in ctx.claimed:  # a docstring, an f-string part, or DBC203's
             return
         text = literal_text(node)
         if not text or "://" not in text:

@@ -54,6 +54,7 @@ class HardcodedPasswordArgument(Rule):
     category: ClassVar[str] = "credentials"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"password", b"passwd")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

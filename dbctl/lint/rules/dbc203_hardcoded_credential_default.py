@@ -56,6 +56,7 @@ class HardcodedCredentialDefault(Rule):
     category: ClassVar[str] = "credentials"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.ClassDef, ast.Call)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"getenv", b"environ", b"Settings")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -53,6 +53,7 @@ class DeprecatedOnEvent(Rule):
     category: ClassVar[str] = "deprecated"
     severity: ClassVar[Severity] = Severity.warning
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"on_event", b"add_event_handler")
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

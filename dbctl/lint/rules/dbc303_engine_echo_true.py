@@ -46,6 +46,7 @@ class EngineEchoTrue(Rule):
     category: ClassVar[str] = "performance"
     severity: ClassVar[Severity] = Severity.warning
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"echo",)
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

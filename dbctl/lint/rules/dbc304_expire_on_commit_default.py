@@ -41,6 +41,7 @@ class ExpireOnCommitDefault(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.warning
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (b"sessionmaker",)
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

@@ -59,6 +59,9 @@ class EnginePerRequest(Rule):
     category: ClassVar[str] = "performance"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
+    triggers: ClassVar[tuple[bytes, ...]] = (
+        b"create_engine", b"create_async_engine", b"engine_from_config"
+    )
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
@@ -67,7 +70,7 @@ class EnginePerRequest(Rule):
         if last not in ENGINE_FACTORIES and last not in ASYNC_ENGINE_FACTORIES:
             return
         fn = ctx.function
-        if fn is None or fn.info is None or fn.info["cached"]:
+        if fn is None or fn.info is None or fn.info.get("cached"):
             return
         ctx.defer(
             cls, node, f"`{last}()` inside request handler `{fn.qualname}` creates a new "
