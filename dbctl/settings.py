@@ -31,6 +31,7 @@ from pydantic_settings import (
 )
 
 from dbctl.errors import ConfigError
+from dbctl.pyproject import find_pyproject
 from dbctl.urls import DatabaseUrl, UrlAnalysis, analyze_url, mask_url_text
 
 ENV_PREFIX = "DBCTL_"
@@ -115,16 +116,6 @@ class LoadedSettings:
             fatal = analysis.problems[-1]
             raise ConfigError(fatal.message, hint=fatal.hint, code=fatal.code)
         return analysis.url
-
-
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml at or above ``start``."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def read_tool_table(pyproject: Path) -> dict[str, Any]:

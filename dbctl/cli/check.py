@@ -7,40 +7,24 @@ from typing import Annotated
 import typer
 
 from dbctl.cli.common import HumanJson, load
-from dbctl.cli.options import EnvFileOpt, TimeoutOpt
+from dbctl.cli.options import (
+    CheckModelsOpt,
+    EnvFileOpt,
+    StrictOpt,
+    TimeoutOpt,
+    UrlsOpt,
+    WaitOpt,
+)
 
 
 def check(
     *,
-    url: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--url",
-            metavar="URL",
-            help="Database URL (overrides DBCTL_URL / DATABASE_URL / .env). Repeat it to "
-            "check several databases at once; without it, the targets named in the "
-            "tool.dbctl.targets table of pyproject.toml are checked.",
-            show_default=False,
-        ),
-    ] = None,
+    url: UrlsOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait",
-            min=0,
-            help="Retry for up to this many seconds while the database is unreachable "
-            "(refused, timeout, DNS, starting up, too many connections).",
-        ),
-    ] = 0.0,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Treat warnings as failures (exit 1).")
-    ] = False,
-    models: Annotated[
-        str | None,
-        typer.Option("--models", help="The app's models as MODULE:ATTR.", show_default=False),
-    ] = None,
+    wait: WaitOpt = 0.0,
+    strict: StrictOpt = False,
+    models: CheckModelsOpt = None,
     fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
 ) -> None:
     """Say whether the app can use its database and, if not, exactly why.

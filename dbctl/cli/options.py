@@ -25,5 +25,32 @@ EnvFileOpt = Annotated[
 ]
 TimeoutOpt = Annotated[
     float | None,
-    typer.Option("--timeout", help="Connect timeout in seconds [default: 5].", show_default=False),
+    typer.Option("--timeout", help="Connect timeout in seconds (default: 5).", show_default=False),
+]
+UrlsOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--url",
+        metavar="URL",
+        help="Database URL (overrides DBCTL_URL / DATABASE_URL / .env). Repeat it to "
+        "check several databases at once; without it, the targets named in the "
+        "tool.dbctl.targets table of pyproject.toml are checked.",
+        show_default=False,
+    ),
+]
+WaitOpt = Annotated[
+    float,
+    typer.Option(
+        "--wait",
+        min=0,
+        help="Retry for up to this many seconds while the database is unreachable "
+        "(refused, timeout, DNS, starting up, too many connections).",
+    ),
+]
+StrictOpt = Annotated[
+    bool, typer.Option("--strict", help="Treat check warnings as failures (exit 1).")
+]
+CheckModelsOpt = Annotated[
+    str | None,
+    typer.Option("--models", help="The app's models as MODULE:ATTR.", show_default=False),
 ]

@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 
 from dbctl.cli.common import load
-from dbctl.cli.options import EnvFileOpt, TimeoutOpt
+from dbctl.cli.options import (
+    CheckModelsOpt,
+    EnvFileOpt,
+    StrictOpt,
+    TimeoutOpt,
+    UrlsOpt,
+    WaitOpt,
+)
 
 
 class PreflightFormat(StrEnum):
@@ -24,31 +31,12 @@ def preflight(
         Path,
         typer.Argument(help="The app's code to lint.", metavar="PATH", show_default="."),
     ] = Path("."),
-    url: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--url",
-            metavar="URL",
-            help="Database URL (overrides DBCTL_URL / DATABASE_URL / .env); repeat it to "
-            "check several databases.",
-            show_default=False,
-        ),
-    ] = None,
+    url: UrlsOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
-    wait: Annotated[
-        float,
-        typer.Option(
-            "--wait", min=0, help="Retry for up to this many seconds while unreachable."
-        ),
-    ] = 0.0,
-    strict: Annotated[
-        bool, typer.Option("--strict", help="Treat check warnings as failures.")
-    ] = False,
-    models: Annotated[
-        str | None,
-        typer.Option("--models", help="The app's models as MODULE:ATTR.", show_default=False),
-    ] = None,
+    wait: WaitOpt = 0.0,
+    strict: StrictOpt = False,
+    models: CheckModelsOpt = None,
     fmt: Annotated[
         PreflightFormat, typer.Option("--format", help="Output format.")
     ] = PreflightFormat.human,

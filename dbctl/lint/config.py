@@ -31,6 +31,7 @@ from typing import Any
 from dbctl.errors import ConfigError, UsageError
 from dbctl.lint.model import LintConfig, LintResult
 from dbctl.lint.rule import Rule
+from dbctl.pyproject import find_pyproject
 
 PARSE_ERROR_CODE = "DBC000"
 KNOWN_KEYS = ("select", "ignore", "exclude", "per-file-ignores")
@@ -51,16 +52,6 @@ class FileConfig:
     @property
     def root(self) -> Path | None:
         return self.pyproject.parent if self.pyproject is not None else None
-
-
-def find_pyproject(start: Path) -> Path | None:
-    """The nearest pyproject.toml at or above ``start``."""
-    start = start.resolve()
-    for directory in (start, *start.parents):
-        candidate = directory / "pyproject.toml"
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def _string_list(value: Any, where: str) -> tuple[str, ...]:
