@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -93,6 +92,8 @@ def init_db(
     loaded = load(
         env_file, url=url, timeout=timeout, models=models, app_dir=app_dir, db_schema=schema
     )
+    import asyncio
+
     result = asyncio.run(
         core.run_with_settings(
             loaded, dry_run=dry_run, drop=drop, seed_path=seed, progress=progress_sink()
@@ -139,6 +140,8 @@ def seed(
     s = loaded.settings
     if (file is None) == (fake is None):
         raise UsageError("give a seed FILE or --fake N --table T")
+    import asyncio
+
     result = asyncio.run(
         core.run(
             loaded.database_url(),
@@ -214,6 +217,8 @@ def users_list(
     s = loaded.settings
     chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
     try:
+        import asyncio
+
         outcome = asyncio.run(
             run_list(
                 loaded.database_url(),
@@ -261,6 +266,8 @@ def users_count(
 
     loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
     s = loaded.settings
+    import asyncio
+
     name, n = asyncio.run(
         run_count(
             loaded.database_url(),
