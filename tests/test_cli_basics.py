@@ -26,7 +26,7 @@ def test_no_args_shows_help() -> None:
     assert res.returncode in (0, 2)
 
 
-HEAVY = ("sqlalchemy", "asyncpg")
+HEAVY = ("sqlalchemy", "asyncpg", "asyncio")
 PROBE = """
 import sys
 sys.argv = ["dbctl", *{args!r}]
