@@ -27,13 +27,15 @@ AppDirOpt = Annotated[
     Path | None,
     typer.Option(
         "--app-dir",
-        help="Directory put on sys.path to import the models [default: .].",
+        help="Directory put on sys.path to import the models (default: the current directory).",
         show_default=False,
     ),
 ]
 SchemaOpt = Annotated[
     str | None,
-    typer.Option("--schema", help="Target schema [default: public].", show_default=False),
+    typer.Option(
+        "--schema", help="Target schema (default: setting schema, public).", show_default=False
+    ),
 ]
 FormatOpt = Annotated[HumanJson, typer.Option("--format", help="Output format.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per COPY chunk.")]
@@ -84,7 +86,6 @@ def init_db(
     """Create the models' tables (and load a seed) in one transaction; existing tables are
     skipped, differences from the models reported."""
     from dbctl.core import init_db as core
-    from dbctl.db.models import load_metadata
     from dbctl.output.data import progress_sink, render_init_db
 
     if drop:
@@ -92,19 +93,9 @@ def init_db(
     loaded = load(
         env_file, url=url, timeout=timeout, models=models, app_dir=app_dir, db_schema=schema
     )
-    s = loaded.settings
-    metadata = load_metadata(s.models, s.app_dir)
-    db_url = loaded.database_url() if not dry_run else None
     result = asyncio.run(
-        core.run(
-            db_url,
-            metadata=metadata,
-            schema=s.db_schema,
-            timeout=s.timeout,
-            dry_run=dry_run,
-            drop=drop,
-            seed_path=seed,
-            progress=progress_sink(),
+        core.run_with_settings(
+            loaded, dry_run=dry_run, drop=drop, seed_path=seed, progress=progress_sink()
         )
     )
     render_init_db(result, fmt.value)
@@ -172,7 +163,7 @@ users_app = typer.Typer(
 TableOpt = Annotated[
     str | None,
     typer.Option(
-        "--table", help="The table [default: setting users_table, 'users'].", show_default=False
+        "--table", help="The table (default: setting users_table, users).", show_default=False
     ),
 ]
 SearchOpt = Annotated[
@@ -201,7 +192,7 @@ def users_list(
     search: SearchOpt = None,
     order: Annotated[
         str | None,
-        typer.Option("--order", help="Sort column [default: the primary key].", show_default=False),
+        typer.Option("--order", help="Sort column (default: the primary key).", show_default=False),
     ] = None,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Stream every row (constant memory).")
@@ -222,21 +213,35 @@ def users_list(
     loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
     s = loaded.settings
     chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
-    outcome = asyncio.run(
-        run_list(
-            loaded.database_url(),
-            timeout=s.timeout,
-            schema=s.db_schema,
-            table=s.users_table,
-            fmt=chosen,
-            sink=users_sink(),
-            search=search,
-            order=order,
-            after=after,
-            limit=None if all_rows else limit,
+    try:
+        outcome = asyncio.run(
+            run_list(
+                loaded.database_url(),
+                timeout=s.timeout,
+                schema=s.db_schema,
+                table=s.users_table,
+                fmt=chosen,
+                sink=users_sink(),
+                search=search,
+                order=order,
+                after=after,
+                limit=None if all_rows else limit,
+            )
         )
-    )
+    except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done
+        _quiet_stdout()
+        return
     render_list_outcome(outcome, after=after)
+
+
+def _quiet_stdout() -> None:
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (e.g. under CliRunner)
+        pass
 
 
 @users_app.command("count")

@@ -12,10 +12,15 @@ from dbctl.core.seed import ProgressSink, SeedResult
 from dbctl.db.catalog import quote_ident, reflect, resolve_types
 from dbctl.db.errors import translate
 from dbctl.errors import DatabaseError, UsageError
+from dbctl.settings import LoadedSettings
 from dbctl.urls import DatabaseUrl
 
 if TYPE_CHECKING:
     from sqlalchemy import MetaData
+
+
+#: init-db gives up waiting for a table lock after this many seconds.
+LOCK_TIMEOUT_S = 10
 
 
 @dataclass(slots=True)
@@ -41,6 +46,7 @@ class InitDbResult:
     dropped: list[str] = field(default_factory=list)
     seed: SeedResult | None = None
     duration_ms: float = 0.0
+    notes: list[str] = field(default_factory=list)
 
 
 def _label(schema: str, name: str) -> str:
@@ -194,6 +200,8 @@ async def run(
     )
     if dry_run:
         result.statements = dry_run_ddl(metadata, drop=drop)
+        if seed_path is not None:
+            result.notes.append(f"--seed {seed_path.name} is not loaded in a dry run")
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
 
@@ -207,6 +215,8 @@ async def run(
     current = "preflight"
     try:
         missing_schemas = await preflight(conn, schemas, target)
+        # DDL waits for locks held by a running app: give up after a while instead of hanging
+        await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
         async with conn.transaction():
             for s in missing_schemas:
                 current = f"CREATE SCHEMA {quote_ident(s)}"
@@ -242,13 +252,46 @@ async def run(
         if err is None:
             raise
         what = current.splitlines()[0][:120]
+        hint = err.hint
+        if err.sqlstate == "55P03":
+            hint = (
+                f"another session held a lock on the table for more than {LOCK_TIMEOUT_S} s "
+                "(a running app or an open transaction): retry when it is idle"
+            )
         raise DatabaseError(
             f"{what}: {err.message} — nothing was changed (the transaction was rolled back)",
             code=err.code or "db.error",
-            hint=err.hint,
+            hint=hint,
             sqlstate=err.sqlstate,
         ) from None
     finally:
         await conn.close()
     result.duration_ms = (time.perf_counter() - started) * 1000
     return result
+
+
+async def run_with_settings(
+    loaded: LoadedSettings,
+    *,
+    dry_run: bool = False,
+    drop: bool = False,
+    seed_path: Path | None = None,
+    progress: ProgressSink | None = None,
+) -> InitDbResult:
+    """:func:`run` with the models, schema, URL and timeout from the settings (the URL is
+    not needed for a dry run)."""
+    from dbctl.db.models import load_metadata
+
+    s = loaded.settings
+    metadata = load_metadata(s.models, s.app_dir)
+    url = None if dry_run else loaded.database_url()
+    return await run(
+        url,
+        metadata=metadata,
+        schema=s.db_schema,
+        timeout=s.timeout,
+        dry_run=dry_run,
+        drop=drop,
+        seed_path=seed_path,
+        progress=progress,
+    )

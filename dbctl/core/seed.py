@@ -3,6 +3,8 @@
 Every table goes the same way: the rows are streamed with COPY into a temporary
 table shaped like the target, then one ``INSERT … SELECT … ON CONFLICT DO NOTHING``
 moves them over — so a re-run inserts nothing, and the whole seed is one transaction.
+(Into an empty table the INSERT first runs without ``ON CONFLICT``, in a savepoint,
+and falls back to it when a unique constraint objects: same result, less work.)
 CSV files are streamed to COPY as they are (never read into memory); other formats
 are coerced row by row in Python (errors name file, row and column) and written in
 COPY's text format. ``--fake`` streams generated rows straight into the table.
@@ -13,6 +15,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import secrets
 import time
 import uuid
@@ -228,7 +231,7 @@ def _read_batches(path: Path, table: str | None) -> list[_Batch]:
             text = header.decode("utf-8-sig").strip("\r\n")
             if not text:
                 raise UsageError(f"{path.name} is empty: a CSV seed needs a header row")
-            columns = next(csv.reader([text]))
+            columns = [c.strip() for c in next(csv.reader([text]))]
             return [_Batch(single, columns, csv_path=path, csv_offset=offset, where=path.name)]
         if fmt == "jsonl":
             with path.open(encoding="utf-8") as fh:
@@ -263,6 +266,8 @@ def _read_batches(path: Path, table: str | None) -> list[_Batch]:
     for name, rows in data.items():
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise UsageError(f"{path.name}: table {name!r} must be a list of objects (rows)")
+        if not rows:  # still checked against the database, reported with 0 rows
+            batches.append(_Batch(str(name), [], rows=[], where=path.name))
         groups: dict[tuple[str, ...], list[tuple[int, dict[str, Any]]]] = {}
         for i, row in enumerate(rows, start=1):
             groups.setdefault(tuple(row), []).append((i, row))
@@ -304,6 +309,9 @@ async def _reflect_batches(conn: Any, batches: list[_Batch], schema: str) -> dic
     tables = {n: found[k] for n, k in zip(names, keys, strict=True)}
     problems = []
     for b in batches:
+        repeated = sorted({c for c in b.columns if b.columns.count(c) > 1})
+        if repeated:
+            problems.append(f"{b.table}: {', '.join(repeated)} (more than once)")
         tbl = tables[b.table]
         unknown = [c for c in b.columns if tbl.column(c) is None]
         if unknown:
@@ -363,6 +371,16 @@ def _encode_rows(
 
 def _locate_csv_error(batch: _Batch, table: Table) -> str | None:
     """Re-read a CSV that PostgreSQL rejected to name the row and column in Python terms."""
+    assert batch.csv_path is not None
+    try:
+        return _scan_csv(batch, table)
+    except UnicodeDecodeError as exc:
+        return f"{batch.where}: not UTF-8 text (byte {exc.start} of a line): {exc.reason}"
+    except csv.Error as exc:
+        return f"{batch.where}: malformed CSV: {exc}"
+
+
+def _scan_csv(batch: _Batch, table: Table) -> str | None:
     assert batch.csv_path is not None
     cols = [table.column(c) for c in batch.columns]
     with batch.csv_path.open(encoding="utf-8-sig", newline="") as fh:
@@ -454,11 +472,22 @@ async def _load_batch(
     overriding = ""
     if any((c := table.column(n)) and c.identity == "a" for n in batch.columns):
         overriding = " OVERRIDING SYSTEM VALUE"
-    status = await conn.execute(
-        f"INSERT INTO {table.qualified} ({cols}){overriding} "
-        f"SELECT {cols} FROM {quote_ident(tmp)} ON CONFLICT DO NOTHING"
+    insert = (
+        f"INSERT INTO {table.qualified} ({cols}){overriding} SELECT {cols} FROM {quote_ident(tmp)}"
     )
-    inserted = int(status.split()[-1])
+    inserted: int | None = None
+    if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table.qualified})"):
+        # An empty table: nothing can conflict unless the file repeats a key (or someone
+        # inserts concurrently), so skip ON CONFLICT's per-row speculative insertion and
+        # fall back to it only if a unique/exclusion constraint objects.
+        try:
+            async with conn.transaction():
+                inserted = int((await conn.execute(insert)).split()[-1])
+        except (asyncpg.UniqueViolationError, asyncpg.ExclusionViolationError):
+            inserted = None
+    if inserted is None:
+        status = await conn.execute(insert + " ON CONFLICT DO NOTHING")
+        inserted = int(status.split()[-1])
     await conn.execute(f"DROP TABLE {quote_ident(tmp)}")
     if inserted:
         await _advance_sequences(conn, table, batch.columns)
@@ -475,7 +504,7 @@ async def _advance_sequences(conn: Any, table: Table, columns: list[str]) -> Non
         await conn.execute(
             f"SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence($1, $2) AS s, "
             f"(SELECT max({quote_ident(name)}) FROM {table.qualified}) AS m) AS x "
-            "WHERE s IS NOT NULL AND m IS NOT NULL",
+            "WHERE s IS NOT NULL AND m >= 1",
             table.qualified,
             name,
         )
@@ -502,7 +531,11 @@ async def seed_file(
     batches.sort(key=lambda b: rank[(tables[b.table].schema, tables[b.table].name)])
     merged: dict[str, TableSeed] = {}
     for i, batch in enumerate(batches):
-        ts = await _load_batch(conn, batch, tables[batch.table], i, batch_size, progress)
+        if batch.csv_path is None and not batch.columns:
+            t = tables[batch.table]
+            ts = TableSeed(table=f"{t.schema}.{t.name}", rows=0, inserted=0)
+        else:
+            ts = await _load_batch(conn, batch, tables[batch.table], i, batch_size, progress)
         if ts.table in merged:
             merged[ts.table].rows += ts.rows
             merged[ts.table].inserted += ts.inserted
@@ -629,7 +662,11 @@ def _generator(
         hi = 100 if col.name.lower() in {"age", "score", "rating"} else min(_INT_RANGE[t], 10**6)
         return lambda n, start: [str(rng.randrange(0, hi)) for _ in range(n)]
     if t in {"float4", "float8", "numeric"}:
-        return lambda n, start: [f"{rng.random() * 1000:.2f}" for _ in range(n)]
+        top = 1000.0
+        match = re.match(r"numeric\((\d+),(\d+)\)", col.type_sql)
+        if match:
+            top = min(top, 10.0 ** (int(match[1]) - int(match[2])) - 1)
+        return lambda n, start: [f"{rng.random() * top:.2f}" for _ in range(n)]
     if t == "bool":
         return lambda n, start: rng.choices(["t", "f"], k=n)
     if t in {"timestamp", "timestamptz", "date"}:
@@ -766,6 +803,8 @@ async def run(
     started = time.perf_counter()
     conn = await connect(url, timeout=timeout)
     try:
+        # more session memory for the staging temp tables (before the first one is used)
+        await conn.execute("SET temp_buffers = '128MB'")
         async with conn.transaction():
             if path is not None:
                 result = await seed_file(
@@ -794,10 +833,14 @@ async def run(
         err = translate(exc, target=target_label(url), timeout=timeout)
         if err is None:
             raise
+        code, hint = err.code or "db.error", err.hint
+        if err.sqlstate == "42501":
+            code = "privileges.denied"
+            hint = "the role may not write this table: GRANT SELECT, INSERT ON it TO the role"
         raise DatabaseError(
             f"seeding failed: {err.message} — nothing was inserted (rolled back)",
-            code=err.code or "db.error",
-            hint=err.hint,
+            code=code,
+            hint=hint,
             sqlstate=err.sqlstate,
         ) from None
     finally:

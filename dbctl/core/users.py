@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from dbctl.db.catalog import Table, quote_ident, reflect_one
-from dbctl.errors import OperationError, UsageError
+from dbctl.errors import DatabaseError, OperationError, UsageError
 from dbctl.urls import DatabaseUrl
 
 #: ``--format table`` refuses ``--all`` beyond this many rows.
@@ -30,6 +30,8 @@ class Query:
     args: list[Any]
     order: str
     limit: int | None
+    ordered: bool = True
+    filtered: bool = False
 
     @property
     def limited_sql(self) -> str:
@@ -88,10 +90,21 @@ def build_query(
     sql = f"SELECT * FROM {table.qualified}"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += f" ORDER BY {quote_ident(order_col.name)}"
-    if table.primary_key and order_col.name not in table.primary_key:
-        sql += ", " + ", ".join(quote_ident(c) for c in table.primary_key)
-    return Query(table=table, sql=sql, args=args, order=order_col.name, limit=limit)
+    # --all without --order/--after streams in storage order, like COPY table TO STDOUT
+    ordered = limit is not None or order is not None or after is not None
+    if ordered:
+        sql += f" ORDER BY {quote_ident(order_col.name)}"
+        if table.primary_key and order_col.name not in table.primary_key:
+            sql += ", " + ", ".join(quote_ident(c) for c in table.primary_key)
+    return Query(
+        table=table,
+        sql=sql,
+        args=args,
+        order=order_col.name,
+        limit=limit,
+        ordered=ordered,
+        filtered=bool(where),
+    )
 
 
 async def _table(conn: Any, schema: str, name: str) -> Table:
@@ -122,6 +135,13 @@ async def session(url: DatabaseUrl, *, timeout: float) -> AsyncIterator[Any]:
         err = translate(exc, target=target_label(url), timeout=timeout)
         if err is None:
             raise
+        if err.sqlstate == "42501":
+            raise DatabaseError(
+                err.message,
+                code="privileges.denied",
+                hint="the role may not read this table: GRANT SELECT ON it TO the role",
+                sqlstate=err.sqlstate,
+            ) from None
         raise err from None
     finally:
         await conn.close()
@@ -189,7 +209,15 @@ async def copy_out(
     conn: Any, query: Query, fmt: str, write: Callable[[bytes], Awaitable[None]]
 ) -> int:
     """Stream ``csv`` (with a header) or ``jsonl`` through COPY TO STDOUT; the row count."""
-    if fmt == "csv":
+    if fmt == "csv" and not query.ordered and not query.filtered and query.limit is None:
+        status = await conn.copy_from_table(
+            query.table.name,
+            schema_name=query.table.schema,
+            output=write,
+            format="csv",
+            header=True,
+        )
+    elif fmt == "csv":
         status = await conn.copy_from_query(
             query.limited_sql, *query.args, output=write, format="csv", header=True
         )
@@ -224,6 +252,12 @@ class ListOutcome:
     table: str
     rows: int
     next_cursor: str | None
+    order: str = ""
+    order_unique: bool = True
+
+
+def _order_info(query: Query) -> tuple[str, bool]:
+    return query.order, query.order in query.table.unique_columns()
 
 
 async def _last_value(conn: Any, query: Query) -> str | None:
@@ -264,7 +298,7 @@ async def run_list(
                     )
             result = await fetch(conn, query)
             sink.table(result)
-            return ListOutcome(name, len(result.rows), result.next_cursor)
+            return ListOutcome(name, len(result.rows), result.next_cursor, *_order_info(query))
         if fmt in {"csv", "jsonl"}:
             n = await copy_out(conn, query, fmt, sink.raw)
         else:
@@ -277,7 +311,7 @@ async def run_list(
         cursor = None
         if limit is not None and n == limit:
             cursor = await _last_value(conn, query)
-        return ListOutcome(name, n, cursor)
+        return ListOutcome(name, n, cursor, *_order_info(query))
 
 
 async def run_count(

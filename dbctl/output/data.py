@@ -32,8 +32,8 @@ class _RichProgress:
     def start(self, description: str, total: int | None) -> None:
         from rich.progress import (
             BarColumn,
-            MofNCompleteColumn,
             Progress,
+            TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
         )
@@ -42,7 +42,7 @@ class _RichProgress:
         self._progress = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TaskProgressColumn(),
             TimeElapsedColumn(),
             console=stderr(),
             transient=True,
@@ -121,12 +121,15 @@ def render_init_db(result: InitDbResult, fmt: str) -> None:
                 "statements": result.statements,
                 "seed": seed_data(result.seed) if result.seed is not None else None,
                 "duration_ms": round(result.duration_ms, 1),
+                "notes": result.notes,
             }
         )
         return
     if result.dry_run:
         write_text("".join(f"{s};\n\n" for s in result.statements))
         info("dry run: nothing was executed")
+        for note in result.notes:
+            info(note)
         return
     lines = [f"dropped  {t}" for t in result.dropped]
     lines += [f"created  {t}" for t in result.created]
@@ -225,6 +228,11 @@ def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
         info(f"no rows in {outcome.table}{where}")
     elif outcome.next_cursor is not None:
         info(f"next page: --after {outcome.next_cursor}")
+        if not outcome.order_unique:
+            warn(
+                f"--order {outcome.order} is not unique: rows sharing the last value may be "
+                "skipped by --after; page by a unique column"
+            )
 
 
 def render_count(table: str, n: int, fmt: str) -> None:

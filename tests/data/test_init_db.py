@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -147,8 +152,11 @@ def test_dry_run_prints_ddl_and_touches_nothing(cli: Any, pg: Any, write_models:
     assert "dry run" in result.stderr
     assert tables(pg) == []
     # no database needed at all
-    offline = cli("init-db", "--dry-run")
-    assert offline.exit_code == 0 and "CREATE TABLE users" in offline.stdout
+    offline = cli("init-db", "--dry-run", "--seed", "seed.json", "--schema", "app")
+    assert offline.exit_code == 0
+    assert 'CREATE SCHEMA IF NOT EXISTS "app"' in offline.stdout
+    assert "CREATE TABLE app.users" in offline.stdout
+    assert "--seed seed.json is not loaded in a dry run" in offline.stderr
 
 
 def test_drop_needs_yes_when_not_a_terminal(cli: Any, pg: Any) -> None:
@@ -238,3 +246,70 @@ def test_canary_password_never_shown(
     for r in runs:
         assert CANARY not in r.all
     assert "***" in runs[1].stdout
+
+
+def test_a_table_locked_by_the_app_times_out_instead_of_hanging(
+    cli: Any, pg: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    psql = shutil.which("psql")
+    if psql is None:
+        pytest.skip("psql is needed to hold a lock from another session")
+    assert cli("init-db", "--url", pg.url).exit_code == 0
+    monkeypatch.setattr("dbctl.core.init_db.LOCK_TIMEOUT_S", 1)
+    holder = subprocess.Popen(
+        [psql, pg.dsn, "-qc", "BEGIN; LOCK TABLE users IN ACCESS SHARE MODE; SELECT pg_sleep(20)"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not scalar(
+            pg,
+            "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+            "WHERE c.relname = 'users' AND l.granted",
+        ):
+            assert time.monotonic() < deadline, "the lock was never taken"
+            time.sleep(0.05)
+        started = time.monotonic()
+        result = cli("init-db", "--url", pg.url, "--drop", "--yes")
+        assert time.monotonic() - started < 8
+        assert result.exit_code == 1
+        assert "nothing was changed" in result.stderr
+        assert "another session held a lock" in result.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+    assert tables(pg) == ["users"]
+
+
+@pytest.mark.parametrize(("answer", "dropped"), [("n", False), ("y", True)])
+def test_drop_asks_on_a_terminal(pg: Any, answer: str, dropped: bool) -> None:
+    pg.sql(
+        "CREATE TABLE users (id serial PRIMARY KEY, name varchar(255))",
+        "INSERT INTO users (name) VALUES ('precious')",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
+    env["DATABASE_URL"] = pg.url
+    primary, secondary = os.openpty()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dbctl", "init-db", "--drop"],
+            env=env,
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        os.write(primary, f"{answer}\n".encode())
+        out, err = proc.communicate(timeout=60)
+    finally:
+        os.close(primary)
+        os.close(secondary)
+    assert b"Drop the models' tables" in err
+    if dropped:
+        assert proc.returncode == 0, err
+        assert b"dropped  public.users" in out
+        assert scalar(pg, "SELECT count(*) FROM users") == 0
+    else:
+        assert proc.returncode == 2
+        assert b"aborted: nothing was changed" in err
+        assert scalar(pg, "SELECT count(*) FROM users") == 1
