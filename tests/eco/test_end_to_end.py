@@ -2,7 +2,8 @@
 
 A fresh database on the sandbox server → ``dbctl init-db`` with the fixed app's models
 (real CLI, subprocess) → the fixed app under uvicorn on 127.0.0.1 → users created through
-its HTTP API with httpx → ``dbctl users list --format json`` shows them. The whole run
+its HTTP API with httpx → ``dbctl users list --format json`` shows them → ``dbctl
+preflight examples/fixed_app`` passes against that database. The whole run
 uses a role whose password is the CANARY, which must appear in no output.
 """
 
@@ -79,3 +80,17 @@ def test_init_db_app_http_users_list(
     count = dbctl("users", "count", "--format", "json", env=env, cwd=tmp_path)
     assert count.returncode == 0, count.stderr
     assert json.loads(count.stdout)["count"] == 3
+
+    # 4. the CI step: the fixed app's code is clean, its database usable and its schema
+    #    matches the models
+    pre = dbctl(
+        "preflight", str(FIXED), "--models", "app.models:Base", "--format", "json",
+        env={**env, "DBCTL_APP_DIR": str(FIXED)}, cwd=tmp_path,
+    )
+    assert pre.returncode == 0, pre.stdout + pre.stderr
+    verdict = json.loads(pre.stdout)
+    assert verdict["exit_code"] == 0 and verdict["lint"]["findings"] == []
+    assert verdict["lint"]["summary"]["files"] >= 3
+    rows = {c["id"]: c for c in verdict["check"]["checks"]}
+    assert rows["auth"]["status"] == "pass"
+    assert rows["schema"]["status"] == "pass", rows["schema"]
