@@ -105,3 +105,38 @@ def test_sandbox_api_context_manager_cleans_up() -> None:
         assert tmp is not None and tmp.exists()
         assert server.version is not None and int(server.version) >= 12
     assert not tmp.exists()
+
+
+def test_ctrl_c_stops_the_command_and_the_server(tmp_path: Path) -> None:
+    import signal
+    import socket
+    import time
+
+    marker = tmp_path / "url"
+    script = (
+        "import os, pathlib, time\n"
+        f"pathlib.Path({str(marker)!r}).write_text(os.environ['DATABASE_URL'])\n"
+        "time.sleep(60)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dbctl", "sandbox", "run", "--", sys.executable, "-c", script],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,  # its own process group, like a terminal's foreground job
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert marker.exists(), "the command never started"
+        port = int(marker.read_text().rsplit(":", 1)[1].split("/")[0])
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does
+        _out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130, err
+    assert "dbctl/" not in err, "no traceback from dbctl itself (the command's own is its business)"
+    with socket.socket() as s, pytest.raises(OSError):
+        s.settimeout(1)
+        s.connect(("127.0.0.1", port))
