@@ -451,11 +451,21 @@ def state_path() -> Path:
 
 
 def save_state(sandbox: Sandbox) -> Path:
+    """Write the state atomically (mode 0600): never a half-written file."""
     path = state_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(sandbox.to_state(), fh)
+    text = json.dumps(sandbox.to_state())
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise SandboxError(
+            f"cannot write the sandbox state file {path}: {exc.strerror or exc}",
+            hint="set DBCTL_SANDBOX_STATE to a writable path",
+        ) from None
     return path
 
 

@@ -50,14 +50,20 @@ def start_detached(*, backend: str) -> tuple[sb.Sandbox, Path]:
             f"a sandbox is already running at {existing.masked_url()} (pid {existing.pid})",
             hint="dbctl sandbox stop",
         )
-    if backend == "docker" or (backend == "auto" and sb.find_bindir() is None):
-        os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-    server = sb.start(backend)  # type: ignore[arg-type]
+    if backend == "docker" or sb.find_bindir() is None:
+        raise UsageError(
+            "dbctl sandbox start needs local PostgreSQL server binaries",
+            hint="with Docker, use `dbctl sandbox run -- CMD` (the container lives as long "
+            "as CMD) or `docker run -d -p 5432:5432 -e POSTGRES_PASSWORD=… postgres:16`",
+        )
+    server = sb.start("local")
+    try:
+        path = sb.save_state(server)
+    except BaseException:
+        server.stop()  # a server nobody can find again must not outlive us
+        raise
     if server._proc is not None:
         server._proc.returncode = 0  # detach: do not reap/kill on interpreter exit
-    if server._container is not None:
-        server.pid = None
-    path = sb.save_state(server)
     return server, path
 
 
