@@ -473,7 +473,7 @@ def load_state() -> Sandbox | None:
     path = state_path()
     try:
         data = json.loads(path.read_text())
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except (OSError, ValueError) as exc:
         raise SandboxError(f"cannot read the sandbox state file {path}: {exc}") from None
