@@ -230,7 +230,7 @@ def github_report(result: LintResult) -> str:
             f"col={f.col}",
             f"endLine={max(f.end_line, f.line)}",
             f"endColumn={f.end_col}",
-            f"title={_gh_prop(f'{f.code} {f.name}')}",
+            f"title={_gh_prop(f.code)}",
         ]
         level = GITHUB_LEVEL[Severity(f.severity)]
         lines.append(f"::{level} {','.join(props)}::{_gh_data(_mask(f.message))}")

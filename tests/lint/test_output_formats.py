@@ -61,7 +61,7 @@ def test_github_annotations_levels_and_escaping() -> None:
     lines = github_report(sample_result(errors=True)).splitlines()
     assert lines[0] == (
         "::error file=app/db.py,line=3,col=11,endLine=3,endColumn=58,"
-        "title=DBC201 hardcoded-dsn-password::"
+        "title=DBC201::"
         "database URL with a password: postgresql+asyncpg://app:***@db/app"
     )
     assert lines[1].startswith("::notice file=app/db.py,line=9,")  # info -> notice
