@@ -1,0 +1,48 @@
+"""QA: dbctl as the left-hand side of a pipe whose reader stops early (`| head -1`)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+
+def _head_1(args: list[str], env: dict[str, str]) -> tuple[int, bytes, bytes]:
+    """Run ``dbctl ARGS | head -1``; (dbctl's exit code, head's output, dbctl's stderr)."""
+    dbctl = subprocess.Popen(
+        [sys.executable, "-m", "dbctl", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert dbctl.stdout is not None and dbctl.stderr is not None
+    head = subprocess.run(["head", "-1"], stdin=dbctl.stdout, capture_output=True, timeout=30)
+    dbctl.stdout.close()
+    try:
+        _, err = dbctl.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        dbctl.kill()
+        dbctl.communicate()
+        pytest.fail(f"dbctl {' '.join(args)} | head -1 hung")
+    return dbctl.returncode, head.stdout, err
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+@pytest.mark.parametrize("paging", [["--limit", "1000"], ["--all", "--order", "name"]])
+def test_users_list_into_head_ends_quietly(pg: Any, fmt: str, paging: list[str]) -> None:
+    # a page small enough that the server has sent all of it when head goes away: the
+    # COPY's sink fails on the last buffer, and the ROLLBACK used to wait forever
+    pg.sql(
+        "CREATE TABLE users (id integer PRIMARY KEY, name varchar(255))",
+        "INSERT INTO users SELECT g, 'user number ' || g FROM generate_series(1, 1000) g",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
+    env["DATABASE_URL"] = pg.url
+    code, out, err = _head_1(["users", "list", *paging, "--format", fmt], env)
+    assert code == 0, err
+    assert out.strip() in {b"id,name", b'{"id":1,"name":"user number 1"}'}
+    assert b"Traceback" not in err and b"error" not in err
