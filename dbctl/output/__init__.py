@@ -59,6 +59,18 @@ def write_text(text: str, stream: IO[str] | None = None) -> None:
     out.flush()
 
 
+def quiet_stdout() -> None:
+    """After a BrokenPipeError (`dbctl ... | head -1`): send what is left to /dev/null, so
+    neither a later write nor the flush at exit fails again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (e.g. under CliRunner)
+        pass
+
+
 def warn(message: str) -> None:
     stderr().print(f"[yellow]warning:[/yellow] {escape(scrub(message))}")
 

@@ -46,3 +46,28 @@ def test_users_list_into_head_ends_quietly(pg: Any, fmt: str, paging: list[str])
     assert code == 0, err
     assert out.strip() in {b"id,name", b'{"id":1,"name":"user number 1"}'}
     assert b"Traceback" not in err and b"error" not in err
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("fmt", ["human", "github"])
+def test_preflight_into_a_closed_pipe_keeps_its_verdict(pg: Any, fmt: str) -> None:
+    # the report is written in several pieces: the second one used to end in
+    # "internal error: BrokenPipeError" and exit 2
+    app = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "tutorial_app")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
+    env["DATABASE_URL"] = pg.url
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before dbctl writes anything: every write fails
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dbctl", "preflight", app, "--format", fmt],
+            env=env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    code, err = proc.returncode, proc.stderr
+    assert code == 1, err  # lint findings in the tutorial app
+    assert b"internal error" not in err and b"Traceback" not in err
