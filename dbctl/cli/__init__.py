@@ -28,6 +28,11 @@ class DbctlGroup(TyperGroup):
 
             output.error(err)
             raise typer.Exit(err.exit_code) from None
+        except BrokenPipeError:  # `dbctl ... | head -1`: the reader left; no message, exit 1
+            from dbctl import output
+
+            output.quiet_stdout()
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             from dbctl import output
 

@@ -71,3 +71,44 @@ def test_preflight_into_a_closed_pipe_keeps_its_verdict(pg: Any, fmt: str) -> No
     code, err = proc.returncode, proc.stderr
     assert code == 1, err  # lint findings in the tutorial app
     assert b"internal error" not in err and b"Traceback" not in err
+
+
+def _into_closed_pipe(args: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dbctl", *args],
+            env=env,
+            stdout=write,
+            stderr=subprocess.PIPE,
+            timeout=60,
+        )
+    finally:
+        os.close(write)
+    return proc.returncode, proc.stderr
+
+
+FIXED_APP = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "fixed_app")
+
+
+@pytest.mark.db
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["check", "--format", "json"], 0),
+        (["check"], 0),
+        (["config", "--format", "json"], 0),
+        (["users", "count", "--format", "json"], 0),
+        (["lint", FIXED_APP], 0),
+        (["lint", FIXED_APP, "--format", "json"], 0),
+        (["rules"], 1),  # drawn by rich: the edge ends it quietly with exit 1
+    ],
+)
+def test_closed_stdout_is_not_an_internal_error(pg: Any, args: list[str], expected: int) -> None:
+    pg.sql("CREATE TABLE users (id integer PRIMARY KEY, name varchar(255))")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
+    env["DATABASE_URL"] = pg.url
+    code, err = _into_closed_pipe(args, env)
+    assert code == expected, err
+    assert b"internal error" not in err and b"Traceback" not in err
