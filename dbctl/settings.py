@@ -123,7 +123,7 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
     try:
         with pyproject.open("rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None
     table = data.get("tool", {}).get("dbctl", {})
     if not isinstance(table, dict):
