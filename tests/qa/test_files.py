@@ -15,3 +15,21 @@ def test_pyproject_not_utf8_is_a_config_error(cli: Any, tmp_path: Path, command:
     assert r.exit_code == 2
     assert "cannot read" in r.stderr and "pyproject.toml" in r.stderr
     assert "internal error" not in r.all
+
+
+def test_env_file_that_is_a_directory(cli: Any, tmp_path: Path) -> None:
+    (tmp_path / "envdir").mkdir()
+    r = cli("config", "--env-file", "envdir")
+    assert r.exit_code == 2
+    assert "env file is a directory: envdir" in r.stderr
+
+
+@pytest.mark.db
+@pytest.mark.parametrize("command", [["seed"], ["init-db", "--seed"]])
+def test_seed_file_that_is_a_directory(
+    cli: Any, pg: Any, tmp_path: Path, command: list[str]
+) -> None:
+    (tmp_path / "rows.json").mkdir()
+    r = cli(*command, "rows.json", "--url", pg.url)
+    assert r.exit_code == 2
+    assert "seed file is a directory: rows.json" in r.stderr
