@@ -189,6 +189,11 @@ def load_settings(
     if environ is not os.environ:
         env_source.env_vars = {k.lower(): v for k, v in environ.items()}
     env_values = {k: v for k, v in env_source().items() if k in Settings.model_fields}
+    lowered = {k.lower(): v for k, v in environ.items()}
+    for alias, name in ALIASES.items():  # DBCTL_SCHEMA, as `schema` in .env and pyproject
+        value = lowered.get(ENV_PREFIX.lower() + alias)
+        if value and name not in env_values:
+            env_values[name] = value
     layers.append((f"env {ENV_PREFIX}*", env_values))
     if environ.get("DATABASE_URL"):
         layers.append(("env DATABASE_URL", {"url": environ["DATABASE_URL"]}))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,3 +34,12 @@ def test_seed_file_that_is_a_directory(
     r = cli(*command, "rows.json", "--url", pg.url)
     assert r.exit_code == 2
     assert "seed file is a directory: rows.json" in r.stderr
+
+
+def test_dbctl_schema_environment_variable(cli: Any) -> None:
+    # README: the setting is `schema`, its variable DBCTL_SCHEMA (as in .env / pyproject)
+    r = cli("config", "--format", "json", env={"DBCTL_SCHEMA": "app"})
+    assert r.exit_code == 0, r.stderr
+    settings = {s["name"]: s for s in json.loads(r.stdout)["settings"]}
+    assert settings["db_schema"]["value"] == "app"
+    assert settings["db_schema"]["source"].startswith("env")
