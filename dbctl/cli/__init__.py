@@ -45,7 +45,7 @@ class DbctlGroup(TyperGroup):
                     from dbctl.errors import scrub
                     from dbctl.urls import mask_urls_in_text
 
-                    exc.message = scrub(mask_urls_in_text(message))
+                    exc.message = scrub(mask_urls_in_text(message))  # type: ignore[attr-defined]
                 raise  # Exit / Abort / usage errors: typer renders them (exit 0/1/2)
             from dbctl import output
 
