@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import subprocess
 import sys
 from typing import Any
@@ -112,3 +114,21 @@ def test_closed_stdout_is_not_an_internal_error(pg: Any, args: list[str], expect
     code, err = _into_closed_pipe(args, env)
     assert code == expected, err
     assert b"internal error" not in err and b"Traceback" not in err
+
+
+@pytest.mark.db
+def test_next_page_cursor_can_be_pasted_into_a_shell(pg: Any) -> None:
+    pg.sql(
+        "CREATE TABLE users (id integer PRIMARY KEY, name varchar(255) UNIQUE)",
+        "INSERT INTO users VALUES (1, 'Ada Lovelace'), (2, 'O''Brien Jr'), (3, 'Zed')",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
+    env["DATABASE_URL"] = pg.url
+    base = [sys.executable, "-m", "dbctl", "users", "list", "--order", "name", "--limit", "2"]
+    first = subprocess.run(base, env=env, capture_output=True, text=True, timeout=60)
+    hint = next(ln for ln in first.stderr.splitlines() if ln.startswith("next page: "))
+    # run the printed cursor through a real shell, as a user pasting it would
+    cmd = " ".join(shlex.quote(a) for a in base) + " " + hint.removeprefix("next page: ")
+    second = subprocess.run(cmd, shell=True, env=env, capture_output=True, text=True, timeout=60)
+    assert second.returncode == 0, second.stderr
+    assert [json.loads(ln)["name"] for ln in second.stdout.splitlines()] == ["Zed"]
