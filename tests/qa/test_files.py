@@ -43,3 +43,13 @@ def test_dbctl_schema_environment_variable(cli: Any) -> None:
     settings = {s["name"]: s for s in json.loads(r.stdout)["settings"]}
     assert settings["db_schema"]["value"] == "app"
     assert settings["db_schema"]["source"].startswith("env")
+
+
+@pytest.mark.db
+def test_models_module_calling_sys_exit_is_an_import_error(
+    cli: Any, pg: Any, tmp_path: Path
+) -> None:
+    (tmp_path / "exits.py").write_text("import sys\nsys.exit(3)\n")
+    r = cli("init-db", "--url", pg.url, "--models", "exits:Base")
+    assert r.exit_code == 2  # not the module's own 3 ("unreachable"), and not silent
+    assert "cannot import models module 'exits': SystemExit: 3" in r.stderr
