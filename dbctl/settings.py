@@ -123,7 +123,7 @@ def read_tool_table(pyproject: Path) -> dict[str, Any]:
     try:
         with pyproject.open("rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None
     table = data.get("tool", {}).get("dbctl", {})
     if not isinstance(table, dict):
@@ -189,6 +189,11 @@ def load_settings(
     if environ is not os.environ:
         env_source.env_vars = {k.lower(): v for k, v in environ.items()}
     env_values = {k: v for k, v in env_source().items() if k in Settings.model_fields}
+    lowered = {k.lower(): v for k, v in environ.items()}
+    for alias, name in ALIASES.items():  # DBCTL_SCHEMA, as `schema` in .env and pyproject
+        value = lowered.get(ENV_PREFIX.lower() + alias)
+        if value and name not in env_values:
+            env_values[name] = value
     layers.append((f"env {ENV_PREFIX}*", env_values))
     if environ.get("DATABASE_URL"):
         layers.append(("env DATABASE_URL", {"url": environ["DATABASE_URL"]}))
@@ -196,7 +201,11 @@ def load_settings(
     dotenv_path: Path | None
     if env_file is not None:
         if not env_file.is_file():
-            raise ConfigError(f"env file not found: {env_file}")
+            raise ConfigError(
+                f"env file is a directory: {env_file}"
+                if env_file.is_dir()
+                else f"env file not found: {env_file}"
+            )
         dotenv_path = env_file
     else:
         dotenv_path = cwd / ".env" if (cwd / ".env").is_file() else None

@@ -410,3 +410,11 @@ def mask_url_text(raw: str) -> str:
         return text
     user, sep, _ = userinfo.partition(":")
     return f"{m.group(1)}://{user}{':' + MASK if sep else ''}@{hostpart}"
+
+
+_URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@'\"]*):[^\s'\"]*@")
+
+
+def mask_urls_in_text(text: str) -> str:
+    """Mask the password of every URL inside free text (e.g. a usage error echoing argv)."""
+    return _URL_PASSWORD_RE.sub(lambda m: f"{m.group(1)}:{MASK}@", text)

@@ -28,6 +28,11 @@ class DbctlGroup(TyperGroup):
 
             output.error(err)
             raise typer.Exit(err.exit_code) from None
+        except BrokenPipeError:  # `dbctl ... | head -1`: the reader left; no message, exit 1
+            from dbctl import output
+
+            output.quiet_stdout()
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             from dbctl import output
 
@@ -35,6 +40,12 @@ class DbctlGroup(TyperGroup):
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
             if type(exc).__module__.split(".")[0] in {"typer", "click"}:
+                message = getattr(exc, "message", None)
+                if isinstance(message, str):  # usage errors echo argv: `dbctl check URL`
+                    from dbctl.errors import scrub
+                    from dbctl.urls import mask_urls_in_text
+
+                    exc.message = scrub(mask_urls_in_text(message))  # type: ignore[attr-defined]
                 raise  # Exit / Abort / usage errors: typer renders them (exit 0/1/2)
             from dbctl import output
 

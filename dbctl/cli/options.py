@@ -11,6 +11,7 @@ UrlOpt = Annotated[
     str | None,
     typer.Option(
         "--url",
+        metavar="URL",
         help="Database URL (overrides DBCTL_URL / DATABASE_URL / .env).",
         show_default=False,
     ),

@@ -220,7 +220,9 @@ def _format_of(path: Path) -> str:
 
 def _read_batches(path: Path, table: str | None) -> list[_Batch]:
     if not path.is_file():
-        raise UsageError(f"seed file not found: {path}")
+        raise UsageError(
+            f"seed file is a directory: {path}" if path.is_dir() else f"seed file not found: {path}"
+        )
     fmt = _format_of(path)
     single = table or path.stem
     try:
@@ -799,7 +801,11 @@ async def run(
     if path is not None:
         _format_of(path)
         if not path.is_file():
-            raise UsageError(f"seed file not found: {path}")
+            raise UsageError(
+                f"seed file is a directory: {path}"
+                if path.is_dir()
+                else f"seed file not found: {path}"
+            )
     started = time.perf_counter()
     conn = await connect(url, timeout=timeout)
     try:

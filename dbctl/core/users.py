@@ -129,8 +129,20 @@ async def session(url: DatabaseUrl, *, timeout: float) -> AsyncIterator[Any]:
     conn = await connect(url, timeout=timeout)
     try:
         await conn.execute("SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'")
-        async with conn.transaction(readonly=True):
+        tx = conn.transaction(readonly=True)
+        await tx.start()
+        try:
             yield conn
+        except BrokenPipeError:
+            # stdout's reader is gone (`| head -1`): a COPY cut short by its sink leaves
+            # asyncpg waiting on a cancel request, so a ROLLBACK would hang; drop the
+            # connection instead (the server rolls back a read-only transaction anyway).
+            conn.terminate()
+            raise
+        except BaseException:
+            await tx.rollback()
+            raise
+        await tx.commit()
     except asyncpg.PostgresError as exc:
         err = translate(exc, target=target_label(url), timeout=timeout)
         if err is None:

@@ -49,7 +49,7 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
         sys.path.insert(0, directory)
     try:
         module = importlib.import_module(module_name)
-    except Exception as exc:  # any error raised by the user's module is reported, one line
+    except (Exception, SystemExit) as exc:  # whatever the user's module raises: one line
         first = (str(exc).splitlines() or [""])[0]
         raise ConfigError(
             f"cannot import models module {module_name!r}: {type(exc).__name__}: {first}",

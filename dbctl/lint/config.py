@@ -69,7 +69,7 @@ def read_file_config(pyproject: Path | None) -> FileConfig:
     try:
         with pyproject.open("rb") as fh:
             data = tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"cannot read {pyproject}: {exc}") from None
     tool = data.get("tool", {})
     dbctl_table = tool.get("dbctl", {}) if isinstance(tool, dict) else {}

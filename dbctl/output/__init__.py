@@ -48,15 +48,33 @@ def escape(text: object) -> str:
 def write_json(data: Any, stream: IO[str] | None = None) -> None:
     """Machine output: JSON on stdout, never through rich."""
     out = stream or sys.stdout
-    out.write(scrub(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
-    out.flush()
+    try:
+        out.write(scrub(json.dumps(data, indent=2, ensure_ascii=False, default=str)) + "\n")
+        out.flush()
+    except BrokenPipeError:  # `| head -1`: the reader is done; the command's exit code stands
+        quiet_stdout()
 
 
 def write_text(text: str, stream: IO[str] | None = None) -> None:
     """Plain text to stdout (no markup processing)."""
     out = stream or sys.stdout
-    out.write(scrub(text))
-    out.flush()
+    try:
+        out.write(scrub(text))
+        out.flush()
+    except BrokenPipeError:  # `| head -1`: the reader is done; the command's exit code stands
+        quiet_stdout()
+
+
+def quiet_stdout() -> None:
+    """After a BrokenPipeError (`dbctl ... | head -1`): send what is left to /dev/null, so
+    neither a later write nor the flush at exit fails again."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # not a real file (e.g. under CliRunner)
+        pass
 
 
 def warn(message: str) -> None:

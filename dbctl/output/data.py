@@ -227,7 +227,9 @@ def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
         where = " after that cursor" if after is not None else ""
         info(f"no rows in {outcome.table}{where}")
     elif outcome.next_cursor is not None:
-        info(f"next page: --after {outcome.next_cursor}")
+        import shlex  # a value with spaces or quotes must survive being pasted into a shell
+
+        info(f"next page: --after {shlex.quote(str(outcome.next_cursor))}")
         if not outcome.order_unique:
             warn(
                 f"--order {outcome.order} is not unique: rows sharing the last value may be "

@@ -22,7 +22,7 @@ from dbctl.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, scrub
 from dbctl.lint.docs import DOCS_URL, help_uri, rule_doc, summary
 from dbctl.lint.model import Finding, LintResult, Severity
 from dbctl.lint.rule import Rule
-from dbctl.output import escape, stderr, stdout
+from dbctl.output import escape, quiet_stdout, stderr, stdout
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -358,8 +358,11 @@ def render_lint(
             _print_terminal_text(result)
     else:
         text = render_report(result, fmt, rules, statistics=statistics)
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `| head -1`: the reader is done; the exit code stands
+            quiet_stdout()
     for e in sorted(result.errors, key=lambda e: e.path):
         err.print(
             f"[bold red]error:[/bold red] could not lint {escape(e.path)}: "

@@ -10,7 +10,7 @@ from pathlib import Path
 from dbctl.core.check import CheckReport
 from dbctl.core.preflight import PreflightReport
 from dbctl.errors import UsageError, scrub
-from dbctl.output import escape, stdout, write_json, write_text
+from dbctl.output import escape, quiet_stdout, stdout, write_json, write_text
 from dbctl.output.check import plain_text, render_check, render_multi
 from dbctl.output.lint import _gh_data, _gh_prop, github_report, json_report, summary_line
 from dbctl.output.lint import text_lines as lint_lines
@@ -30,16 +30,19 @@ def verdict(report: PreflightReport) -> str:
 
 def render_preflight(report: PreflightReport, fmt: str) -> int:
     """Write the combined report; append the step summary; return the exit code."""
-    match fmt:
-        case "json":
-            write_json(report.to_json(json_report(report.lint)))
-        case "github":
-            write_text(github_report(report.lint) + check_annotations(report))
-            write_text(verdict(report) + "\n")
-        case "human":
-            _human(report)
-        case _:
-            raise UsageError(f"unknown format {fmt!r}")
+    try:
+        match fmt:
+            case "json":
+                write_json(report.to_json(json_report(report.lint)))
+            case "github":
+                write_text(github_report(report.lint) + check_annotations(report))
+                write_text(verdict(report) + "\n")
+            case "human":
+                _human(report)
+            case _:
+                raise UsageError(f"unknown format {fmt!r}")
+    except BrokenPipeError:  # `dbctl preflight | head -1`: the reader is done, the verdict stands
+        quiet_stdout()
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         try:

@@ -58,7 +58,7 @@ def test_formats_table_csv_and_order(cli: Any, pg: Any) -> None:
     unknown = cli("users", "list", "--url", pg.url, "--order", "id; DROP TABLE users")
     assert unknown.exit_code == 2 and "is not a column" in unknown.stderr
     paged = cli("users", "list", "--url", pg.url, "--order", "name", "--limit", "2")
-    assert "next page: --after user 2" in paged.stderr
+    assert "next page: --after 'user 2'" in paged.stderr  # quoted for the shell
     assert "--order name is not unique" in paged.stderr
     assert "not unique" not in cli("users", "list", "--url", pg.url, "--limit", "2").stderr
     # piped without --format: JSON lines

@@ -217,6 +217,8 @@ def test_dsn_password_never_in_message(password: str) -> None:
     source = f"URL = {url!r}\n".encode()
     summary = analyze("m.py", source)
     messages = [f[5] for f in summary["findings"]]
-    assert all(password not in m for m in messages)
+    # the rule's own words may spell the password ('data' in "database"): look past them
+    fixed = "hardcoded password in database URL"
+    assert all(password not in m.replace(fixed, "") for m in messages)
     if url_secrets(url):
         assert messages and all("app:***@" in m for m in messages)
