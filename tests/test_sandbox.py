@@ -143,12 +143,23 @@ def test_ctrl_c_stops_the_command_and_the_server(tmp_path: Path) -> None:
 
 
 def test_start_cleans_up_when_the_state_cannot_be_written(tmp_path: Path) -> None:
+    import shutil
+    import tempfile
+
     blocker = tmp_path / "not-a-dir"
     blocker.write_text("a file where the state directory should be")
-    before = set(Path(os.environ.get("DBCTL_SANDBOX_TMPDIR") or "/tmp").glob("dbctl-sandbox-*"))
-    res = _dbctl("sandbox", "start", env={"DBCTL_SANDBOX_STATE": str(blocker / "state.json")})
-    assert res.returncode == 2, res.stderr
-    assert res.stdout == ""
-    assert "cannot write the sandbox state file" in res.stderr
-    after = set(Path(os.environ.get("DBCTL_SANDBOX_TMPDIR") or "/tmp").glob("dbctl-sandbox-*"))
-    assert after - before == set(), "the started server and its data are gone again"
+    # a private parent for this test's sandbox, traversable by the server's user
+    base = Path(tempfile.mkdtemp(prefix="dbctl-test-sandboxes-"))
+    base.chmod(0o755)
+    try:
+        res = _dbctl(
+            "sandbox", "start",
+            env={"DBCTL_SANDBOX_STATE": str(blocker / "state.json"),
+                 "DBCTL_SANDBOX_TMPDIR": str(base)},
+        )
+        assert res.returncode == 2, res.stderr
+        assert res.stdout == ""
+        assert "cannot write the sandbox state file" in res.stderr
+        assert list(base.iterdir()) == [], "the started server and its data are gone again"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
