@@ -70,7 +70,7 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
     if isinstance(metadata, MetaData):
         return metadata
     raise ConfigError(
-        f"{spec} is a {type(obj).__name__}, not a DeclarativeBase subclass, a MetaData or "
+        f"{spec} is of type {type(obj).__name__}, not a DeclarativeBase subclass, a MetaData or "
         "an object with a .metadata",
         hint="point --models at your declarative Base (e.g. app.models:Base) or SQLModel",
     )

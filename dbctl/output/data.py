@@ -83,7 +83,8 @@ def seed_data(result: SeedResult) -> dict[str, Any]:
 
 def _seed_lines(result: SeedResult) -> list[str]:
     lines = [
-        f"{t.table}: {t.inserted} inserted, {t.skipped} skipped ({t.rows} rows)"
+        f"{t.table}: {t.inserted} inserted, {t.skipped} skipped "
+        f"({t.rows} row{'' if t.rows == 1 else 's'})"
         for t in result.tables
     ]
     if not result.tables:

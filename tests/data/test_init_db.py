@@ -92,7 +92,7 @@ def test_declarative_base_metadata_and_dot_metadata_objects(
         ("import no_such_module_xyz\n", "Base", "No module named 'no_such_module_xyz'"),
         ("raise RuntimeError('boom in models')\n", "Base", "boom in models"),
         ("X = 1\n", "Base", "has no attribute 'Base'"),
-        ("Base = 42\n", "Base", "is a int, not a DeclarativeBase"),
+        ("Base = 42\n", "Base", "is of type int, not a DeclarativeBase"),
     ],
 )
 def test_bad_models_are_one_line_exit_2(
