@@ -9,10 +9,11 @@ the user what to do. Messages never contain a password.
     DbctlError (1)
     ├── UsageError (2)            bad flag value, unknown rule code, unreadable path
     │   └── ConfigError (2)       invalid configuration or database URL
-    ├── OperationError (1)        the thing inspected is not right / refused
-    │   └── DatabaseError (1)     the server answered, and it is not right (auth, missing db…)
-    │       └── UnreachableError (3)  DNS, refused, timeout, server starting — retryable
-    └── Interrupted (130)         Ctrl-C, after cleaning up
+    └── OperationError (1)        the thing inspected is not right / refused
+        └── DatabaseError (1)     the server answered, and it is not right (auth, missing db…)
+            └── UnreachableError (3)  DNS, refused, timeout, server starting — retryable
+
+Ctrl-C (KeyboardInterrupt) is mapped to 130 at the CLI edge, after cleanup has run.
 
 Exit codes (documented in the README):
 
@@ -86,14 +87,6 @@ class UnreachableError(DatabaseError):
     exit_code = EXIT_UNREACHABLE
     retryable = True
 
-
-class Interrupted(DbctlError):
-    """The user pressed Ctrl-C; cleanup has run."""
-
-    exit_code = EXIT_INTERRUPTED
-
-    def __init__(self, message: str = "interrupted") -> None:
-        super().__init__(message)
 
 
 # --- secret scrubbing (defence in depth) ------------------------------------------------

@@ -91,23 +91,6 @@ class Sandbox:
         """A ``postgresql://`` DSN for psql / asyncpg.connect."""
         return self.url(database, driver="")
 
-    # -- local cluster helpers ---------------------------------------------------------
-    @property
-    def datadir(self) -> Path | None:
-        return self.tmpdir / "data" if self.tmpdir and self.backend == "local" else None
-
-    @property
-    def hba_path(self) -> Path:
-        if self.datadir is None:
-            raise SandboxError("pg_hba.conf is only editable on a local sandbox")
-        return self.datadir / "pg_hba.conf"
-
-    def reload(self) -> None:
-        """Ask the server to re-read pg_hba.conf and postgresql.conf (SIGHUP)."""
-        if self.pid is None:
-            raise SandboxError("reload needs a local sandbox")
-        os.kill(self.pid, signal.SIGHUP)
-        time.sleep(0.3)
 
     def log_tail(self, lines: int = 20) -> str:
         if self.tmpdir is None:

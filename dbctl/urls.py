@@ -10,14 +10,13 @@ The password becomes a :class:`~pydantic.SecretStr` the moment it is split off;
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from pydantic import SecretStr
 
 MASK = "***"
-ASYNC_SCHEME = "postgresql+asyncpg"
 Severity = Literal["fail", "warn"]
 
 #: Drivers that block the event loop when used from ``async def`` code.
@@ -115,9 +114,6 @@ class DatabaseUrl:
 
     def __repr__(self) -> str:
         return f"DatabaseUrl({self.masked()!r})"
-
-    def with_async_driver(self) -> DatabaseUrl:
-        return replace(self, dialect="postgresql", driver="asyncpg")
 
     def query_value(self, key: str) -> str | None:
         for k, v in reversed(self.query):

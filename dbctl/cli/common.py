@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from dbctl.errors import UsageError, register_secret
+from dbctl.errors import register_secret
 
 if TYPE_CHECKING:
     from dbctl.settings import LoadedSettings
@@ -34,9 +34,3 @@ def load(env_file: Path | None = None, **cli: Any) -> LoadedSettings:
             register_secret(analysis.url.password.get_secret_value())
     return loaded
 
-
-def parse_choice(value: str, choices: tuple[str, ...], option: str) -> str:
-    if value not in choices:
-        allowed = ", ".join(choices)
-        raise UsageError(f"invalid value for {option}: {value!r} (choose from {allowed})")
-    return value

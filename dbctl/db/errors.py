@@ -13,9 +13,6 @@ from collections.abc import Iterator
 
 from dbctl.errors import DatabaseError, UnreachableError
 
-#: SQLSTATEs that ``--wait`` retries (with OS-level unreachability).
-TRANSIENT_SQLSTATES = frozenset({"57P03", "53300"})
-
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()

@@ -301,10 +301,6 @@ class Scope:
     func: Scope | None = None  # the innermost function scope (this one, if a function)
     names: set[str] = field(default_factory=set)  # names loaded in this function
 
-    @property
-    def is_function(self) -> bool:
-        return self.node is not None and not isinstance(self.node, ast.ClassDef)
-
 
 def _loc(node: ast.AST) -> list[int]:
     line = getattr(node, "lineno", 1)
