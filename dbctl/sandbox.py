@@ -91,7 +91,6 @@ class Sandbox:
         """A ``postgresql://`` DSN for psql / asyncpg.connect."""
         return self.url(database, driver="")
 
-
     def log_tail(self, lines: int = 20) -> str:
         if self.tmpdir is None:
             return ""
