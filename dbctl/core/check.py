@@ -26,8 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbctl import __version__
-from dbctl.core.result import CheckResult, Status
+from dbctl.core.result import CheckResult, Status, envelope
 from dbctl.errors import (
     EXIT_FAIL,
     EXIT_OK,
@@ -149,8 +148,7 @@ class CheckReport:
     def to_json(self) -> dict[str, Any]:
         """Exactly the shape of DESIGN.md §6."""
         return {
-            "schema_version": 1,
-            "tool": {"name": "dbctl", "version": __version__},
+            **envelope(),
             "target": self.target,
             "status": self.status,
             "exit_code": self.exit_code,
@@ -297,8 +295,7 @@ class MultiReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "schema_version": 1,
-            "tool": {"name": "dbctl", "version": __version__},
+            **envelope(),
             "status": self.status,
             "exit_code": self.exit_code,
             "duration_ms": round(self.duration_ms, 1),

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbctl import __version__
 from dbctl.core.check import CheckReport, MultiReport, run_check_many, run_check_with_wait
-from dbctl.core.result import Status
+from dbctl.core.result import Status, envelope
 from dbctl.errors import EXIT_FAIL, EXIT_OK, EXIT_UNREACHABLE
 from dbctl.lint.model import LintResult
 from dbctl.settings import LoadedSettings
@@ -53,8 +52,7 @@ class PreflightReport:
 
     def to_json(self, lint_json: dict[str, Any]) -> dict[str, Any]:
         return {
-            "schema_version": 1,
-            "tool": {"name": "dbctl", "version": __version__},
+            **envelope(),
             "status": self.status,
             "exit_code": self.exit_code,
             "duration_ms": round(self.duration_ms, 1),

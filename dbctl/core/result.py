@@ -32,3 +32,10 @@ class CheckResult:
             "hint": self.hint,
             "data": self.data,
         }
+
+
+def envelope() -> dict[str, Any]:
+    """The header every machine format starts with: ``schema_version`` and ``tool``."""
+    from dbctl import __version__
+
+    return {"schema_version": 1, "tool": {"name": "dbctl", "version": __version__}}

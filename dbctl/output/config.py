@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dbctl import __version__
+from dbctl.core.result import envelope
 from dbctl.output import escape, stdout, write_json, write_text
 from dbctl.settings import LoadedSettings, masked
 from dbctl.urls import analyze_url
@@ -30,8 +30,7 @@ def config_data(loaded: LoadedSettings) -> dict[str, Any]:
             for p in analysis.problems
         ]
     return {
-        "schema_version": 1,
-        "tool": {"name": "dbctl", "version": __version__},
+        **envelope(),
         "pyproject": str(loaded.pyproject) if loaded.pyproject else None,
         "env_file": str(loaded.env_file) if loaded.env_file else None,
         "settings": rows,

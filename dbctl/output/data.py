@@ -6,7 +6,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
-from dbctl import __version__
+from dbctl.core.result import envelope
 from dbctl.output import escape, info, stderr, stdout, warn, write_json, write_text
 
 if TYPE_CHECKING:
@@ -15,8 +15,6 @@ if TYPE_CHECKING:
     from dbctl.core.init_db import InitDbResult
     from dbctl.core.seed import ProgressSink, SeedResult
     from dbctl.core.users import ListOutcome, ListResult
-
-TOOL = {"name": "dbctl", "version": __version__}
 
 
 # --- progress -----------------------------------------------------------------------------
@@ -98,7 +96,7 @@ def _seed_lines(result: SeedResult) -> list[str]:
 
 def render_seed(result: SeedResult, fmt: str) -> None:
     if fmt == "json":
-        write_json({"schema_version": 1, "tool": TOOL, **seed_data(result)})
+        write_json({**envelope(), **seed_data(result)})
         return
     write_text("\n".join(_seed_lines(result)) + "\n")
 
@@ -110,8 +108,7 @@ def render_init_db(result: InitDbResult, fmt: str) -> None:
     if fmt == "json":
         write_json(
             {
-                "schema_version": 1,
-                "tool": TOOL,
+                **envelope(),
                 "target": result.target,
                 "schema": result.schema,
                 "dry_run": result.dry_run,

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dbctl import __version__
+from dbctl.core.result import envelope
 from dbctl.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, scrub
 from dbctl.lint.docs import DOCS_URL, help_uri, rule_doc, summary
 from dbctl.lint.model import Finding, LintResult, Severity
@@ -68,8 +69,7 @@ def json_report(result: LintResult) -> dict[str, Any]:
     findings = sorted_findings(result)
     by_code = Counter(f.code for f in findings)
     return {
-        "schema_version": 1,
-        "tool": {"name": "dbctl", "version": __version__},
+        **envelope(),
         "findings": [
             {
                 "code": f.code,
@@ -384,8 +384,7 @@ def render_lint(
 
 def rules_data(rules: Sequence[type[Rule]]) -> dict[str, Any]:
     return {
-        "schema_version": 1,
-        "tool": {"name": "dbctl", "version": __version__},
+        **envelope(),
         "rules": [
             {
                 "code": r.code,
@@ -436,8 +435,7 @@ def render_rule_doc(rule: type[Rule], fmt: str) -> None:
         entry = rules_data([rule])["rules"][0]
         entry["documentation"] = doc
         data = {
-            "schema_version": 1,
-            "tool": {"name": "dbctl", "version": __version__},
+            **envelope(),
             "rule": entry,
         }
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
