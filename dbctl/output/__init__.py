@@ -77,6 +77,16 @@ def quiet_stdout() -> None:
         pass
 
 
+def gh_data(text: str) -> str:
+    """Escape the message of a GitHub Actions workflow command (``::error …::MESSAGE``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def gh_property(text: str) -> str:
+    """Escape a property value of a workflow command (``file=…,title=…``)."""
+    return gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
 def warn(message: str) -> None:
     stderr().print(f"[yellow]warning:[/yellow] {escape(scrub(message))}")
 

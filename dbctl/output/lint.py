@@ -23,7 +23,7 @@ from dbctl.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, scrub
 from dbctl.lint.docs import DOCS_URL, help_uri, rule_doc, summary
 from dbctl.lint.model import Finding, LintResult, Severity
 from dbctl.lint.rule import Rule
-from dbctl.output import escape, quiet_stdout, stderr, stdout
+from dbctl.output import escape, gh_data, gh_property, quiet_stdout, stderr, stdout
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -212,32 +212,24 @@ def sarif_report(
 # --- github -------------------------------------------------------------------------------
 
 
-def _gh_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _gh_prop(text: str) -> str:
-    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def github_report(result: LintResult) -> str:
     """GitHub Actions workflow commands: one annotation per finding / unlintable path."""
     lines = []
     for f in sorted_findings(result):
         props = [
-            f"file={_gh_prop(f.path)}",
+            f"file={gh_property(f.path)}",
             f"line={f.line}",
             f"col={f.col}",
             f"endLine={max(f.end_line, f.line)}",
             f"endColumn={f.end_col}",
-            f"title={_gh_prop(f.code)}",
+            f"title={gh_property(f.code)}",
         ]
         level = GITHUB_LEVEL[Severity(f.severity)]
-        lines.append(f"::{level} {','.join(props)}::{_gh_data(_mask(f.message))}")
+        lines.append(f"::{level} {','.join(props)}::{gh_data(_mask(f.message))}")
     for e in sorted(result.errors, key=lambda e: e.path):
         lines.append(
-            f"::error file={_gh_prop(e.path)},title=dbctl::"
-            f"{_gh_data('could not lint: ' + _mask(e.message))}"
+            f"::error file={gh_property(e.path)},title=dbctl::"
+            f"{gh_data('could not lint: ' + _mask(e.message))}"
         )
     return "".join(line + "\n" for line in lines)
 

@@ -10,9 +10,17 @@ from pathlib import Path
 from dbctl.core.check import CheckReport
 from dbctl.core.preflight import PreflightReport
 from dbctl.errors import UsageError, scrub
-from dbctl.output import escape, quiet_stdout, stdout, write_json, write_text
-from dbctl.output.check import plain_text, render_check, render_multi
-from dbctl.output.lint import _gh_data, _gh_prop, github_report, json_report, summary_line
+from dbctl.output import (
+    escape,
+    gh_data,
+    gh_property,
+    quiet_stdout,
+    stdout,
+    write_json,
+    write_text,
+)
+from dbctl.output.check import render_check, render_multi
+from dbctl.output.lint import github_report, json_report, summary_line
 from dbctl.output.lint import text_lines as lint_lines
 
 _GH_LEVEL = {"fail": "error", "warn": "warning"}
@@ -90,7 +98,7 @@ def check_annotations(report: PreflightReport) -> str:
             where = f" [{name}]" if name else ""
             title = f"dbctl check {c.id}{where}" + (f" ({c.code})" if c.code else "")
             message = c.summary + (f" — hint: {c.hint}" if c.hint else "")
-            out.append(f"::{level} title={_gh_prop(title)}::{_gh_data(message)}\n")
+            out.append(f"::{level} title={gh_property(title)}::{gh_data(message)}\n")
     return "".join(out)
 
 
@@ -132,5 +140,3 @@ def step_summary(report: PreflightReport) -> str:
         lines.append("")
     return "\n".join(lines) + "\n"
 
-
-__all__ = ["check_annotations", "plain_text", "render_preflight", "step_summary", "verdict"]
