@@ -27,10 +27,13 @@ def load(env_file: Path | None = None, **cli: Any) -> LoadedSettings:
 
     register_secret(os.environ.get("PGPASSWORD"))
     loaded = load_settings(cli, env_file=env_file)
+    s = loaded.settings
+    from dbctl.db.bounds import Bounds, use
+
+    use(Bounds(lock=s.lock_timeout, statement=s.statement_timeout, stall=s.stall_timeout))
     if loaded.settings.url is not None:
         raw = loaded.settings.url.get_secret_value()
         analysis = analyze_url(raw)
         if analysis.url is not None and analysis.url.password is not None:
             register_secret(analysis.url.password.get_secret_value())
     return loaded
-

@@ -10,7 +10,14 @@ from typing import Annotated
 import typer
 
 from dbctl.cli.common import HumanJson, load
-from dbctl.cli.options import EnvFileOpt, TimeoutOpt, UrlOpt
+from dbctl.cli.options import (
+    EnvFileOpt,
+    LockTimeoutOpt,
+    StallTimeoutOpt,
+    StatementTimeoutOpt,
+    TimeoutOpt,
+    UrlOpt,
+)
 from dbctl.errors import UsageError
 
 ModelsOpt = Annotated[
@@ -64,6 +71,9 @@ def init_db(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     models: ModelsOpt = None,
     app_dir: AppDirOpt = None,
     schema: SchemaOpt = None,
@@ -90,7 +100,15 @@ def init_db(
     if drop:
         _confirm_drop(yes, dry_run)
     loaded = load(
-        env_file, url=url, timeout=timeout, models=models, app_dir=app_dir, db_schema=schema
+        env_file,
+        url=url,
+        timeout=timeout,
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        stall_timeout=stall_timeout,
+        models=models,
+        app_dir=app_dir,
+        db_schema=schema,
     )
     import asyncio
 
@@ -113,6 +131,9 @@ def seed(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     fake: Annotated[
         int | None,
         typer.Option(
@@ -136,7 +157,15 @@ def seed(
     from dbctl.core import seed as core
     from dbctl.output.data import progress_sink, render_seed
 
-    loaded = load(env_file, url=url, timeout=timeout, db_schema=schema)
+    loaded = load(
+        env_file,
+        url=url,
+        timeout=timeout,
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        stall_timeout=stall_timeout,
+        db_schema=schema,
+    )
     s = loaded.settings
     if (file is None) == (fake is None):
         raise UsageError("give a seed FILE or --fake N --table T")
@@ -183,6 +212,9 @@ def users_list(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     table: TableOpt = None,
     schema: SchemaOpt = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per page.")] = 50,
@@ -213,7 +245,16 @@ def users_list(
     from dbctl.core.users import run_list
     from dbctl.output.data import render_list_outcome, users_sink
 
-    loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
+    loaded = load(
+        env_file,
+        url=url,
+        timeout=timeout,
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        stall_timeout=stall_timeout,
+        users_table=table,
+        db_schema=schema,
+    )
     s = loaded.settings
     chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
     try:
@@ -255,6 +296,9 @@ def users_count(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     table: TableOpt = None,
     schema: SchemaOpt = None,
     search: SearchOpt = None,
@@ -264,7 +308,16 @@ def users_count(
     from dbctl.core.users import run_count
     from dbctl.output.data import render_count
 
-    loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
+    loaded = load(
+        env_file,
+        url=url,
+        timeout=timeout,
+        lock_timeout=lock_timeout,
+        statement_timeout=statement_timeout,
+        stall_timeout=stall_timeout,
+        users_table=table,
+        db_schema=schema,
+    )
     s = loaded.settings
     import asyncio
 

@@ -19,10 +19,6 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
 
-#: init-db gives up waiting for a table lock after this many seconds.
-LOCK_TIMEOUT_S = 10
-
-
 @dataclass(slots=True)
 class Comparison:
     """The models' tables against the database."""
@@ -215,8 +211,6 @@ async def run(
     current = "preflight"
     try:
         missing_schemas = await preflight(conn, schemas, target)
-        # DDL waits for locks held by a running app: give up after a while instead of hanging
-        await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
         async with conn.transaction():
             for s in missing_schemas:
                 current = f"CREATE SCHEMA {quote_ident(s)}"
@@ -253,11 +247,6 @@ async def run(
             raise
         what = current.splitlines()[0][:120]
         hint = err.hint
-        if err.sqlstate == "55P03":
-            hint = (
-                f"another session held a lock on the table for more than {LOCK_TIMEOUT_S} s "
-                "(a running app or an open transaction): retry when it is idle"
-            )
         raise DatabaseError(
             f"{what}: {err.message} — nothing was changed (the transaction was rolled back)",
             code=err.code or "db.error",

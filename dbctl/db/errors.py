@@ -51,8 +51,12 @@ def _server_message(exc: BaseException) -> str:
 def translate(exc: BaseException, *, target: str, timeout: float) -> DatabaseError | None:
     """Map an exception raised while connecting/querying to a DatabaseError, or None.
 
-    ``target`` is the masked ``host:port`` shown to the user.
+    ``target`` is the masked ``host:port`` shown to the user. A dbctl error already in
+    the chain (a guarded connection named the fault) is returned as it is.
     """
+    for cur in _chain(exc):
+        if isinstance(cur, DatabaseError):
+            return cur
     state, carrier = find_sqlstate(exc)
     if state is not None:
         return _from_sqlstate(state, carrier, target)
@@ -135,7 +139,60 @@ def _from_sqlstate(state: str, exc: BaseException, target: str) -> DatabaseError
             hint='PgBouncer in transaction mode: connect_args={"statement_cache_size": 0} '
             "and prepared_statement_cache_size=0, or PgBouncer >= 1.21 max_prepared_statements",
         )
+    if state in LOST_STATES:
+        return UnreachableError(
+            f"lost the connection to {target}: {LOST_STATES[state]} ({msg})",
+            code="connection.lost",
+            sqlstate=state,
+            hint="the server restarted, crashed or was shut down, or the network dropped the "
+            "connection; retry when it is back (dbctl check --wait 30)",
+        )
+    if state == "40P01":
+        return DatabaseError(
+            msg,
+            code="db.deadlock",
+            sqlstate=state,
+            retryable=True,
+            hint="another session locked the same rows in the opposite order: retry, or seed "
+            "the tables one at a time (one file per run)",
+        )
+    if state == "53200":
+        return DatabaseError(
+            msg,
+            code="server.out_of_shared_memory",
+            sqlstate=state,
+            hint="one transaction locked more objects than the lock table holds: raise "
+            "max_locks_per_transaction on the server (needs a restart), or create fewer "
+            "tables per run",
+        )
+    if state == "55P03":
+        return DatabaseError(
+            msg,
+            code="lock.timeout",
+            sqlstate=state,
+            hint="another session holds a conflicting lock (a running app or an open "
+            "transaction): retry when it is idle, or raise --lock-timeout",
+        )
+    if state == "57014":
+        return DatabaseError(
+            msg,
+            code="statement.timeout" if "statement timeout" in msg else "query.cancelled",
+            sqlstate=state,
+            hint="raise --statement-timeout or narrow the query"
+            if "statement timeout" in msg
+            else None,
+        )
     return DatabaseError(f"{msg} (SQLSTATE {state})", code=f"sqlstate.{state}", sqlstate=state)
+
+
+#: SQLSTATEs that end the connection (exit 3, retryable).
+LOST_STATES = {
+    "08000": "the connection failed",
+    "08003": "the server closed the connection",
+    "08006": "the connection failed",
+    "57P01": "the server is shutting down (administrator command)",
+    "57P02": "the server crashed (a server process ended abnormally)",
+}
 
 
 def _from_os_error(exc: BaseException, *, target: str, timeout: float) -> DatabaseError | None:
