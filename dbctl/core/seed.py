@@ -801,11 +801,14 @@ async def run(
     if path is not None:
         _format_of(path)
         if not path.is_file():
-            raise UsageError(
-                f"seed file is a directory: {path}"
-                if path.is_dir()
-                else f"seed file not found: {path}"
-            )
+            if path.is_dir():
+                raise UsageError(f"seed file is a directory: {path}")
+            if path.exists():  # a FIFO, socket or device: it cannot be read twice
+                raise UsageError(
+                    f"seed file is not a regular file (a pipe or device): {path}",
+                    hint="save it to a file first",
+                )
+            raise UsageError(f"seed file not found: {path}")
     started = time.perf_counter()
     conn = await connect(url, timeout=timeout)
     try:

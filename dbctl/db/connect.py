@@ -15,7 +15,7 @@ from typing import Any
 
 from dbctl.db.bounds import CLOSE_GRACE
 from dbctl.db.errors import translate
-from dbctl.errors import DatabaseError
+from dbctl.errors import DatabaseError, expected_error
 from dbctl.urls import DatabaseUrl
 
 
@@ -43,6 +43,11 @@ async def connect(url: DatabaseUrl, *, timeout: float, **extra: Any) -> Any:
         conn = await asyncio.wait_for(asyncpg.connect(**kwargs), timeout=timeout + 1)
     except DatabaseError:
         raise
+    except UnicodeError as exc:  # the IDNA codec refuses the host name (label > 63 chars)
+        err = expected_error(exc)
+        if err is None:
+            raise
+        raise err from None
     except (TimeoutError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
         err = translate(exc, target=target_label(url), timeout=timeout)
         if err is None:

@@ -78,6 +78,16 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         self._dbctl_write_tx = False  # a top-level read-write transaction is open
         self._dbctl_committing = False
         self._dbctl_lock_error: LockWaitTimeout | None = None  # named after the rollback
+        self._dbctl_lost = False
+        # asyncpg calls this when the socket closes under it; a COPY paused by flow
+        # control would otherwise wait for the stall guard (asyncpg does not wake it)
+        self.add_termination_listener(GuardedConnection._dbctl_on_lost)
+
+    def _dbctl_on_lost(self) -> None:
+        self._dbctl_lost = True
+        guard = self._dbctl_guard
+        if guard is not None and not guard.expired():
+            guard.reschedule(asyncio.get_running_loop().time())
 
     # -- the guard -----------------------------------------------------------------------
     def dbctl_tick(self) -> None:
@@ -150,7 +160,8 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         if isinstance(exc, DbctlError) or exc is self._dbctl_sink_error:
             return None
         b = self.dbctl_bounds
-        if stalled and isinstance(exc, TimeoutError):
+        lost = self._dbctl_lost or self.is_closed()
+        if stalled and isinstance(exc, TimeoutError) and not lost:
             return ConnectionStalled(
                 f"the connection stalled: no data from {self.dbctl_target} for {b.stall:g} s "
                 f"while waiting for the server; the query was cancelled{self._dbctl_suffix()}",
@@ -173,7 +184,7 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         if (
             state in LOST_STATES
             or _is_lost(exc)
-            or (isinstance(exc, asyncpg.InterfaceError) and self.is_closed())
+            or lost  # whatever asyncpg raised (InterfaceError, InternalClientError…)
         ):
             why = LOST_STATES.get(state or "", "")
             if not why:

@@ -35,6 +35,11 @@ def reference_metadata() -> MetaData:
     return metadata
 
 
+def _one_line(exc: BaseException) -> str:
+    first = (str(exc).splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"
+
+
 def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
     """The MetaData named by ``spec`` (``MODULE:ATTR``), or the reference model when None."""
     from sqlalchemy import MetaData
@@ -50,9 +55,8 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
     try:
         module = importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:  # whatever the user's module raises: one line
-        first = (str(exc).splitlines() or [""])[0]
         raise ConfigError(
-            f"cannot import models module {module_name!r}: {type(exc).__name__}: {first}",
+            f"cannot import models module {module_name!r}: {_one_line(exc)}",
             hint=f"--app-dir is {directory}; the module must be importable from there",
         ) from None
     obj: Any = module
@@ -64,9 +68,14 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
                 f"module {module_name!r} has no attribute {attr_path!r}",
                 hint="name a DeclarativeBase subclass, a MetaData or an object with .metadata",
             ) from None
+        except Exception as exc:  # a property of the user's that raises: one line
+            raise ConfigError(f"{spec}: reading {part!r} raised {_one_line(exc)}") from None
     if isinstance(obj, MetaData):
         return obj
-    metadata = getattr(obj, "metadata", None)
+    try:
+        metadata = getattr(obj, "metadata", None)
+    except Exception as exc:  # a .metadata property that raises
+        raise ConfigError(f"{spec}: reading .metadata raised {_one_line(exc)}") from None
     if isinstance(metadata, MetaData):
         return metadata
     raise ConfigError(
