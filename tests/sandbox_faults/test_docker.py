@@ -1,14 +1,16 @@
 """The Docker backend of ``dbctl sandbox``, for real: a Docker engine and a local image.
 
-``.ci/docker-sandbox`` (sourced by ``.ci/run``) starts the engine, builds the image from
-Debian's packages once, and exports TESTCONTAINERS_RYUK_DISABLED, TC_HOST,
-TESTCONTAINERS_CONNECTION_MODE and DBCTL_SANDBOX_IMAGE. Without it these tests skip and
-say why; under CI they fail.
+``.ci/docker-sandbox`` (sourced by ``.ci/run``, or by these tests when it was not) starts
+the engine, builds the image from Debian's packages once, and exports
+TESTCONTAINERS_RYUK_DISABLED, TC_HOST, TESTCONTAINERS_CONNECTION_MODE and
+DBCTL_SANDBOX_IMAGE. Where Docker cannot be provisioned these tests skip and say why;
+under CI they fail.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -35,13 +37,39 @@ CONNECT = (
 )
 
 
+PROVISIONED = ("TESTCONTAINERS_RYUK_DISABLED", "TC_HOST", "TESTCONTAINERS_CONNECTION_MODE")
+PROVISION = Path(__file__).resolve().parents[2] / ".ci" / "docker-sandbox"
+
+
+def _provision() -> None:
+    """What ``.ci/run`` does, for a plain ``pytest`` run: source .ci/docker-sandbox (fast
+    once the engine runs and the image exists) and take over the variables it exports."""
+    names = (*PROVISIONED, "DBCTL_SANDBOX_IMAGE", "DBCTL_DOCKER_UNAVAILABLE")
+    script = f". {shlex.quote(str(PROVISION))} >&2; " + "; ".join(
+        f'printf "%s=%s\\n" {n} "${{{n}:-}}"' for n in names
+    )
+    try:
+        out = subprocess.run(
+            ["bash", "-c", script], capture_output=True, text=True, timeout=900, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        os.environ["DBCTL_DOCKER_UNAVAILABLE"] = f"cannot run .ci/docker-sandbox: {exc}"
+        return
+    for line in out.stdout.splitlines():
+        name, _, value = line.partition("=")
+        if value:
+            os.environ[name] = value
+
+
 @pytest.fixture(scope="module")
 def image() -> str:
+    if not os.environ.get("DBCTL_SANDBOX_IMAGE") and not os.environ.get("DBCTL_DOCKER_UNAVAILABLE"):
+        _provision()
     reason = None
     if os.environ.get("DBCTL_DOCKER_UNAVAILABLE"):
         reason = os.environ["DBCTL_DOCKER_UNAVAILABLE"]
     elif not os.environ.get("DBCTL_SANDBOX_IMAGE"):
-        reason = "the Docker sandbox is not provisioned (source .ci/docker-sandbox first)"
+        reason = "the Docker sandbox could not be provisioned (.ci/docker-sandbox)"
     else:
         problem = sandbox.docker_problem()
         if problem is not None:
