@@ -10,6 +10,7 @@ from dbctl.cli.common import HumanJson, load
 from dbctl.cli.options import (
     CheckModelsOpt,
     EnvFileOpt,
+    OfflineOpt,
     StrictOpt,
     TimeoutOpt,
     UrlsOpt,
@@ -26,6 +27,7 @@ def check(
     wait: WaitOpt = 0.0,
     strict: StrictOpt = False,
     models: CheckModelsOpt = None,
+    offline: OfflineOpt = False,
     fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
 ) -> None:
     """Say whether the app can use its database and, if not, exactly why.
@@ -49,12 +51,16 @@ def check(
     targets = resolve_targets(loaded, url)
     if targets is not None:
         multi = asyncio.run(
-            run_check_many(targets, wait_s=wait, strict=strict, on_retry=retry_line_named)
+            run_check_many(
+                targets, wait_s=wait, strict=strict, on_retry=retry_line_named, offline=offline
+            )
         )
         with report_stream(cmd):
             render_multi(multi, fmt.value)
         finish(cmd, multi.exit_code)
-    report = asyncio.run(run_check_with_wait(loaded, wait, strict, on_retry=retry_line))
+    report = asyncio.run(
+        run_check_with_wait(loaded, wait, strict, on_retry=retry_line, offline=offline)
+    )
     with report_stream(cmd):
         render_check(report, fmt.value)
     finish(cmd, report.exit_code)

@@ -12,6 +12,7 @@ from dbctl.cli.common import load
 from dbctl.cli.options import (
     CheckModelsOpt,
     EnvFileOpt,
+    OfflineOpt,
     StrictOpt,
     TimeoutOpt,
     UrlsOpt,
@@ -38,6 +39,7 @@ def preflight(
     wait: WaitOpt = 0.0,
     strict: StrictOpt = False,
     models: CheckModelsOpt = None,
+    offline: OfflineOpt = False,
     fmt: Annotated[
         PreflightFormat, typer.Option("--format", help="Output format.")
     ] = PreflightFormat.human,
@@ -66,7 +68,7 @@ def preflight(
     single = url[0] if url and len(url) == 1 else None
     loaded = load(env_file, url=single, timeout=timeout, models=models)
     targets = resolve_targets(loaded, url)
-    if targets is None:
+    if targets is None and not offline:
         loaded.database_url()  # no URL / unusable URL: exit 2 before any work
     paths = check_paths([path])
     config = load_lint_config()
@@ -81,6 +83,7 @@ def preflight(
             strict=strict,
             on_retry=retry_line,
             on_retry_named=retry_line_named,
+            offline=offline,
         )
     )
     with report_stream(cmd):
