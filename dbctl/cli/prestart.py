@@ -97,13 +97,13 @@ def prestart(
 
     from dbctl.cli.handoff import finish, report_stream, then_command
     from dbctl.core.prestart import run_prestart
-    from dbctl.errors import UsageError
     from dbctl.output.prestart import note, render_prestart, retry_line
 
     cmd = then_command(ctx)
-    if seed is not None and not seed.is_file():
-        what = "a directory" if seed.is_dir() else "not found"
-        raise UsageError(f"seed file is {what}: {seed}")
+    if seed is not None:  # before waiting up to --wait seconds for the database
+        from dbctl.core.seed import check_file
+
+        check_file(seed)
     loaded = load(
         env_file, url=url, timeout=timeout, models=models, app_dir=app_dir, db_schema=schema
     )

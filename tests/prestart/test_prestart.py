@@ -257,5 +257,5 @@ def test_a_missing_seed_file_is_a_usage_error_before_anything_runs(
     url = f"postgresql+asyncpg://app:pw@127.0.0.1:{sandbox.free_port()}/app"
     proc = dbctl("prestart", "--url", url, "--seed", "nope.json", cwd=project)
     assert proc.returncode == 2
-    assert proc.stderr.startswith("error: seed file is not found: nope.json")
+    assert proc.stderr.startswith("error: seed file not found: nope.json")
     assert proc.stdout == ""
