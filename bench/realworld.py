@@ -154,6 +154,17 @@ def _text(entry: dict[str, Any], key: str, where: str, *, default: str | None = 
     return value
 
 
+def _app(entry: dict[str, Any], keys: set[str], where: str) -> str:
+    """Check an entry's keys; return its app, which must be a pinned one."""
+    extra = set(entry) - keys
+    if extra:
+        raise HarnessError(f"{where}: unknown keys {sorted(extra)}", 2)
+    app = _text(entry, "app", where)
+    if app not in BY_KEY:
+        raise HarnessError(f"{where}: app '{app}' is not in the pinned list", 2)
+    return app
+
+
 def parse_labels(text: str, origin: str = "labels") -> Labels:
     """Parse and validate the labels TOML; raise :class:`HarnessError` (status 2) if bad."""
     try:
@@ -166,12 +177,7 @@ def parse_labels(text: str, origin: str = "labels") -> Labels:
     labels = Labels()
     for i, entry in enumerate(doc.get("finding", [])):
         where = f"{origin}: [[finding]] #{i + 1}"
-        extra = set(entry) - {"app", "path", "rule", "source", "verdict", "note"}
-        if extra:
-            raise HarnessError(f"{where}: unknown keys {sorted(extra)}", 2)
-        app = _text(entry, "app", where)
-        if app not in BY_KEY:
-            raise HarnessError(f"{where}: app '{app}' is not in the pinned list", 2)
+        app = _app(entry, {"app", "path", "rule", "source", "verdict", "note"}, where)
         rule = _text(entry, "rule", where)
         if not _RULE_RE.fullmatch(rule):
             raise HarnessError(f"{where}: rule '{rule}' is not a DBCnnn code", 2)
@@ -185,12 +191,7 @@ def parse_labels(text: str, origin: str = "labels") -> Labels:
     seen: set[tuple[str, str, str]] = set()
     for i, entry in enumerate(doc.get("must_flag", [])):
         where = f"{origin}: [[must_flag]] #{i + 1}"
-        extra = set(entry) - {"app", "path", "source", "pattern", "rules", "note"}
-        if extra:
-            raise HarnessError(f"{where}: unknown keys {sorted(extra)}", 2)
-        app = _text(entry, "app", where)
-        if app not in BY_KEY:
-            raise HarnessError(f"{where}: app '{app}' is not in the pinned list", 2)
+        app = _app(entry, {"app", "path", "source", "pattern", "rules", "note"}, where)
         rules = entry.get("rules", list(BLOCKING_RULES))
         if not isinstance(rules, list) or not rules or not all(
             isinstance(r, str) and _RULE_RE.fullmatch(r) for r in rules

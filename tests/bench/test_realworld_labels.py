@@ -93,6 +93,7 @@ note = "awaited"
         (GOOD.replace('"DBC103"', '"E501"'), "not a DBCnnn code"),
         (GOOD.replace('note = "awaited"', 'note = ""'), "'note' must be a non-empty string"),
         (GOOD + GOOD, "labelled twice"),
+        (GOOD.replace("note =", 'line = 3\nnote ='), "unknown keys ['line']"),
         ('[[must_flag]]\napp = "prefect"\npath = "a.py"\nsource = "x"\npattern = "p"\n'
          'note = "n"\nrules = []\n', "'rules' must be a list"),
     ],
