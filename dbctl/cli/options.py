@@ -81,3 +81,11 @@ StallTimeoutOpt = Annotated[
         show_default=False,
     ),
 ]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Run only the checks that need no connection: the URL's hygiene and the "
+        "Alembic scripts (several heads, a revision graph that does not load).",
+    ),
+]

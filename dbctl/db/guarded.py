@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import asyncpg
@@ -79,6 +79,7 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         self._dbctl_committing = False
         self._dbctl_lock_error: LockWaitTimeout | None = None  # named after the rollback
         self._dbctl_lost = False
+        self._dbctl_expected_wait = 0.0  # see expect_wait()
         # asyncpg calls this when the socket closes under it; a COPY paused by flow
         # control would otherwise wait for the stall guard (asyncpg does not wake it)
         self.add_termination_listener(GuardedConnection._dbctl_on_lost)
@@ -94,7 +95,8 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         """Data moved: push the stall deadline back."""
         guard = self._dbctl_guard
         if guard is not None and not guard.expired():
-            guard.reschedule(asyncio.get_running_loop().time() + self.dbctl_bounds.stall)
+            stall = max(self.dbctl_bounds.stall, self._dbctl_expected_wait)
+            guard.reschedule(asyncio.get_running_loop().time() + stall)
 
     @contextlib.contextmanager
     def _dbctl_paused(self) -> Any:
@@ -129,7 +131,8 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
                 result = await fn(*args, **kwargs)
                 self.dbctl_tick()
                 return result
-            async with asyncio.timeout(self.dbctl_bounds.stall) as guard:
+            stall = max(self.dbctl_bounds.stall, self._dbctl_expected_wait)
+            async with asyncio.timeout(stall) as guard:
                 self._dbctl_guard = guard
                 try:
                     return await fn(*args, **kwargs)
@@ -163,7 +166,8 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         lost = self._dbctl_lost or self.is_closed()
         if stalled and isinstance(exc, TimeoutError) and not lost:
             return ConnectionStalled(
-                f"the connection stalled: no data from {self.dbctl_target} for {b.stall:g} s "
+                f"the connection stalled: no data from {self.dbctl_target} for "
+                f"{max(b.stall, self._dbctl_expected_wait):g} s "
                 f"while waiting for the server; the query was cancelled{self._dbctl_suffix()}",
                 hint="a network device, a proxy or the server stopped answering; if one "
                 "statement legitimately runs that long, raise --stall-timeout",
@@ -342,6 +346,21 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
         async for chunk in source:
             self.dbctl_tick()
             yield chunk
+
+
+@contextlib.contextmanager
+def expect_wait(conn: Any, seconds: float) -> Iterator[None]:
+    """A statement that legitimately waits this long (an advisory lock another process
+    holds) is not a stall: the guard allows at least ``seconds`` inside the block."""
+    if not isinstance(conn, GuardedConnection):
+        yield
+        return
+    before = conn._dbctl_expected_wait
+    conn._dbctl_expected_wait = max(before, seconds)
+    try:
+        yield
+    finally:
+        conn._dbctl_expected_wait = before
 
 
 class _GuardedStatement:
