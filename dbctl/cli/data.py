@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -52,6 +52,11 @@ class ListFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+
+
+def _bounds(lock: float | None, statement: float | None, stall: float | None) -> dict[str, Any]:
+    """The bound flags as settings (None: not given)."""
+    return {"lock_timeout": lock, "statement_timeout": statement, "stall_timeout": stall}
 
 
 def _confirm_drop(yes: bool, dry_run: bool) -> None:
@@ -103,9 +108,7 @@ def init_db(
         env_file,
         url=url,
         timeout=timeout,
-        lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout,
-        stall_timeout=stall_timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
         models=models,
         app_dir=app_dir,
         db_schema=schema,
@@ -161,9 +164,7 @@ def seed(
         env_file,
         url=url,
         timeout=timeout,
-        lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout,
-        stall_timeout=stall_timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
         db_schema=schema,
     )
     s = loaded.settings
@@ -249,9 +250,7 @@ def users_list(
         env_file,
         url=url,
         timeout=timeout,
-        lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout,
-        stall_timeout=stall_timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
         users_table=table,
         db_schema=schema,
     )
@@ -312,9 +311,7 @@ def users_count(
         env_file,
         url=url,
         timeout=timeout,
-        lock_timeout=lock_timeout,
-        statement_timeout=statement_timeout,
-        stall_timeout=stall_timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
         users_table=table,
         db_schema=schema,
     )

@@ -190,15 +190,7 @@ def test_sigkill_of_dbctl_removes_the_container(no_containers: str, tmp_path: Pa
 
 
 def test_an_image_that_cannot_be_pulled_is_one_line(image: str) -> None:
-    res = dbctl(
-        "sandbox",
-        "run",
-        "--backend",
-        "docker",
-        "--",
-        "true",
-        env={"DBCTL_SANDBOX_IMAGE": "dbctl-test/no-such-image:0"},
-    )
+    res = dbctl(*DOCKER_RUN[3:], "true", env={"DBCTL_SANDBOX_IMAGE": "dbctl-test/no-such-image:0"})
     assert res.returncode == 2, res.stderr
     errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
     assert len(errors) == 1 and "dbctl-test/no-such-image:0" in errors[0], res.stderr
@@ -207,15 +199,7 @@ def test_an_image_that_cannot_be_pulled_is_one_line(image: str) -> None:
 
 
 def test_a_stopped_daemon_is_one_line(image: str) -> None:
-    res = dbctl(
-        "sandbox",
-        "run",
-        "--backend",
-        "docker",
-        "--",
-        "true",
-        env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"},
-    )
+    res = dbctl(*DOCKER_RUN[3:], "true", env={"DOCKER_HOST": "unix:///nonexistent/docker.sock"})
     assert res.returncode == 2, res.stderr
     assert "no Docker engine answers" in res.stderr
     assert image in res.stderr and "DBCTL_SANDBOX_IMAGE" in res.stderr

@@ -20,18 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from dbctl import sandbox
+from tests.test_sandbox import _need_binaries
 
 pytestmark = pytest.mark.db
+__all__ = ["_need_binaries"]  # autouse: skip (or fail under CI) without server binaries
 RUN = [sys.executable, "-m", "dbctl", "sandbox", "run", "--"]
-
-
-@pytest.fixture(autouse=True)
-def _need_binaries() -> None:
-    if sandbox.find_bindir() is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set and no PostgreSQL server binaries were found")
-        pytest.skip("no PostgreSQL server binaries")
 
 
 @pytest.fixture
@@ -76,6 +69,18 @@ def dbctl(
         env=env,
         timeout=timeout,
         check=False,
+    )
+
+
+def spawn(args: list[str], base: Path) -> subprocess.Popen[str]:
+    """dbctl in its own session (signals go to it alone), output captured."""
+    return subprocess.Popen(
+        args,
+        env=env_for(base),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
     )
 
 
@@ -129,14 +134,7 @@ def test_timeout_sigterm_stops_the_server(base: Path) -> None:
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT])
 def test_a_signal_to_dbctl_stops_the_command_and_the_server(base: Path, sig: int) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dbctl", "sandbox", "run", "--", "sleep", "60"],
-        env=env_for(base),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+    proc = spawn([*RUN, "sleep", "60"], base)
     try:
         wait_for(lambda: server_running(base) and _has_child(proc.pid, "sleep"), 60, "CMD")
         os.kill(proc.pid, sig)  # to dbctl alone, not its process group
@@ -163,13 +161,7 @@ def _has_child(pid: int, name: str) -> bool:
 
 
 def test_sigkill_of_sandbox_run_leaves_nothing_behind(base: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dbctl", "sandbox", "run", "--", "sleep", "60"],
-        env=env_for(base),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = spawn([*RUN, "sleep", "60"], base)
     try:
         wait_for(lambda: server_running(base), 60, "the server")
         proc.kill()
@@ -193,13 +185,7 @@ def _is_orphan_sleep(proc: Path) -> bool:
 @pytest.mark.parametrize("moment", ["initdb", "server"])
 def test_sigkill_of_sandbox_start_midway_leaves_nothing_behind(base: Path, moment: str) -> None:
     env = env_for(base)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "dbctl", "sandbox", "start"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    proc = spawn([sys.executable, "-m", "dbctl", "sandbox", "start"], base)
     try:
         if moment == "initdb":  # initdb is running next to the password file
             wait_for(lambda: any((d / "pwfile").exists() for d in sandbox_dirs(base)), 60, "initdb")
