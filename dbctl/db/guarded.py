@@ -269,6 +269,7 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
             holders.append(f"pid {r['pid']} ({r['mode']} on {r['rel']}{since})")
         if holders:
             err.message += "; held by " + "; ".join(holders)
+            err.args = (err.message,)
 
     # -- the public API, guarded -----------------------------------------------------------
     async def execute(self, query: str, *args: Any, timeout: float | None = None) -> str:
