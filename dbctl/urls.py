@@ -85,6 +85,11 @@ class DatabaseUrl:
     def port(self) -> int | None:
         return self.hosts[0][1]
 
+    def is_tcp_single(self) -> bool:
+        """One host, reached over TCP (not a Unix-domain socket directory)."""
+        host = self.host
+        return len(self.hosts) == 1 and not (host is None or host.startswith(("/", "@")))
+
     def _render(self, password: str | None) -> str:
         userinfo = ""
         if self.username is not None or password is not None:

@@ -1,0 +1,80 @@
+"""``auth``: log in with asyncpg, as the app would. A connect error lands on the row it
+belongs to: ``tls.*`` on ``tls``, server states (starting, full) on ``server``."""
+
+from __future__ import annotations
+
+import time
+
+from dbctl.checks.base import Check, Context
+from dbctl.errors import DatabaseError
+
+
+def _row_for(code: str | None) -> str:
+    if code and code.startswith("tls."):
+        return "tls"
+    if code in {"server.starting", "server.too_many_connections"}:
+        return "server"
+    return "auth"
+
+
+def _refine_tls_required(err: DatabaseError, offered: bool | None) -> DatabaseError:
+    """pg_hba refused an unencrypted connection (28000, "... no encryption").
+
+    When the server offers TLS, encrypting would help: ``tls.required``. When it does not,
+    an explicit ``reject`` line is a plain rejection, and a missing line (only ``hostssl``
+    lines match) is a server that demands TLS it cannot provide.
+    """
+    if err.code != "tls.required" or offered is not False:
+        return err
+    # the server's message is the only way to tell a reject line from a missing hostssl
+    # line: both are SQLSTATE 28000 "... no encryption"
+    if "rejects connection" in err.message:  # "pg_hba.conf rejects connection for …"
+        return DatabaseError(
+            err.message,
+            code="auth.rejected",
+            sqlstate=err.sqlstate,
+            hint="a pg_hba.conf line explicitly rejects this client/user/database "
+            "combination: change that line on the server or connect as an allowed user",
+        )
+    err.hint = (
+        "pg_hba.conf only admits this client over TLS (hostssl lines), but the server does "
+        "not offer TLS: enable ssl on the server, or add a matching host line"
+    )
+    return err
+
+
+async def run(ctx: Context) -> None:
+    from dbctl.db.connect import connect
+
+    url = ctx.url
+    start = time.perf_counter()
+    try:
+        # statement_cache_size=0: unnamed prepared statements work through PgBouncer too
+        conn = await connect(url, timeout=ctx.timeout, statement_cache_size=0)
+    except DatabaseError as caught:
+        err = _refine_tls_required(caught, ctx.offered)
+        row = _row_for(err.code)
+        ctx.fail_from(row, err, start=start)
+        if row != "auth":
+            ctx.set("auth", "skip", "unknown: the server ended the connection attempt first")
+        return
+    ctx.conn = conn
+    ctx.provides.add("conn")
+    user = url.username or "(default user)"
+    db = url.database or "(default database)"
+    ctx.set(
+        "auth",
+        "pass",
+        f"logged in as {user} to {db}",
+        start=start,
+        data={"user": url.username, "database": url.database},
+    )
+
+
+CHECK = Check(
+    id="auth",
+    title="Authentication",
+    codes=("auth.failed", "auth.rejected", "db.missing"),
+    needs=("transport",),
+    run=run,
+)
