@@ -60,14 +60,14 @@ async def run(ctx: Context) -> None:
         return
     ctx.conn = conn
     ctx.provides.add("conn")
-    user = url.username or "(default user)"
+    user = url.user or "(default user)"
     db = url.database or "(default database)"
     ctx.set(
         "auth",
         "pass",
         f"logged in as {user} to {db}",
         start=start,
-        data={"user": url.username, "database": url.database},
+        data={"user": url.user, "database": url.database},
     )
 
 

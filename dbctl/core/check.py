@@ -202,14 +202,14 @@ def resolve_targets(
     every password is registered for scrubbing.
     """
     from dbctl.errors import register_secret
-    from dbctl.urls import analyze_url
+    from dbctl.urls import analyze_url, mask_url_text
 
     named: list[tuple[str, str, str]] = []  # (name, url, origin)
     if urls and len(urls) > 1:
         seen: dict[str, int] = {}
         for raw in urls:
             analysis = analyze_url(raw)
-            label = "?"
+            label = mask_url_text(raw)  # an unusable URL is named as written, masked
             if analysis.url is not None:
                 host = ",".join(f"{h or ''}:{p or 5432}" for h, p in analysis.url.hosts)
                 label = f"{host}/{analysis.url.database or ''}"
@@ -237,8 +237,8 @@ def resolve_targets(
         if analysis.url is None:
             fatal = analysis.problems[-1]
             raise ConfigError(f"target {name}: {fatal.message}", hint=fatal.hint, code=fatal.code)
-        if analysis.url.password is not None:
-            register_secret(analysis.url.password.get_secret_value())
+        for secret in analysis.url.secrets():
+            register_secret(secret)
         out.append((name, with_url(loaded, raw, origin)))
     return out
 
