@@ -147,6 +147,16 @@ CATALOGUE: dict[str, FailureCode] = _catalogue(
         "the database carries a revision this code base does not know: deploy the matching "
         "code or stamp the right revision",
     ),
+    FailureCode(
+        "migrations.multiple_heads",
+        "two branches added revisions on the same parent: `alembic merge heads -m merge` "
+        "and commit the merge revision",
+    ),
+    FailureCode(
+        "migrations.invalid_graph",
+        "fix the revision named in the message (down_revision must name an existing "
+        "revision; no revision id twice); `alembic heads` shows the same error",
+    ),
     FailureCode("sqlstate", "an unexpected server error: the SQLSTATE names it"),
 )
 

@@ -18,21 +18,16 @@ async def _schema(ctx: Context) -> None:
 async def _migrations(ctx: Context) -> None:
     from dbctl.core import migrations_check
 
-    row = await migrations_check.run(ctx.conn, ctx.loaded)
+    if ctx.conn is None:  # several heads or a broken revision graph show without a database
+        row = migrations_check.run_without_database(ctx.loaded, "an earlier check failed")
+    else:
+        row = await migrations_check.run(ctx.conn, ctx.loaded)
     if row is not None:
         ctx.rows[row.id] = row
 
 
 def _has_models(loaded: LoadedSettings) -> bool:
     return bool(loaded.settings.models)
-
-
-def _has_alembic(loaded: LoadedSettings) -> bool:
-    """Configured, or an alembic.ini found where the app keeps it (a configured path
-    that is missing is reported by the row itself)."""
-    from dbctl.core.migrations_check import find_config
-
-    return loaded.settings.alembic_config is not None or find_config(loaded) is not None
 
 
 SCHEMA = Check(
@@ -46,8 +41,12 @@ SCHEMA = Check(
 MIGRATIONS = Check(
     id="migrations",
     title="Migrations",
-    codes=("migrations.behind", "migrations.unknown_revision"),
-    needs=("conn",),
+    codes=(
+        "migrations.behind",
+        "migrations.unknown_revision",
+        "migrations.multiple_heads",
+        "migrations.invalid_graph",
+    ),
+    needs=(),  # without a connection it reads the scripts alone
     run=_migrations,
-    applies=_has_alembic,
 )

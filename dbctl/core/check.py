@@ -89,13 +89,18 @@ class CheckReport:
 # entry points
 
 
-async def run_check(loaded: LoadedSettings, *, strict: bool = False) -> CheckReport:
-    """Run every check against the configured target.
+async def run_check(
+    loaded: LoadedSettings, *, strict: bool = False, offline: bool = False
+) -> CheckReport:
+    """Run every check against the configured target (``offline``: only the checks that
+    need no connection — config and the migration scripts).
 
     Raises :class:`~dbctl.errors.ConfigError` (exit 2) when there is no URL or it cannot
-    be used at all; every other problem is a row of the report.
+    be used at all (offline, a missing URL is fine); every other problem is a row.
     """
     started = time.perf_counter()
+    if offline:
+        return await _offline(loaded, strict, started)
     analysis = loaded.url_analysis()  # ConfigError when no URL
     if analysis.url is None:
         fatal = analysis.problems[-1]
@@ -120,6 +125,32 @@ async def run_check(loaded: LoadedSettings, *, strict: bool = False) -> CheckRep
     return _report(url.masked(), checks, ctx.unreachable, strict, started)
 
 
+async def _offline(loaded: LoadedSettings, strict: bool, started: float) -> CheckReport:
+    """``check --offline``: the URL's hygiene (when there is one) and the migration
+    scripts; nothing is resolved or connected."""
+    from dbctl.checks import config
+    from dbctl.core import migrations_check
+
+    target = "(no database URL)"
+    checks: list[CheckResult] = []
+    if loaded.settings.url is None:
+        reason = "no database URL configured (not needed offline)"
+        checks.append(CheckResult("config", TITLES["config"], "skip", reason))
+    else:
+        analysis = loaded.url_analysis()
+        if analysis.url is None:
+            fatal = analysis.problems[-1]
+            raise ConfigError(fatal.message, hint=fatal.hint, code=fatal.code)
+        ctx = Context(loaded, analysis, analysis.url, loaded.settings.timeout, TITLES)
+        await config.run(ctx)
+        checks.append(ctx.rows["config"])
+        target = analysis.url.masked()
+    row = migrations_check.run_without_database(loaded, "--offline", offline=True)
+    if row is not None:
+        checks.append(row)
+    return _report(target, checks, False, strict, started)
+
+
 async def _close(conn: Any) -> None:
     try:
         await asyncio.wait_for(conn.close(), timeout=2)
@@ -132,6 +163,8 @@ async def run_check_with_wait(
     wait_s: float,
     strict: bool = False,
     on_retry: Callable[[int, CheckReport, float], None] | None = None,
+    *,
+    offline: bool = False,
 ) -> CheckReport:
     """:func:`run_check`, retried with backoff while it fails for a transient reason
     (refused, timeout, DNS, starting up, too many connections) and ``wait_s`` seconds
@@ -141,7 +174,7 @@ async def run_check_with_wait(
     delay = 0.25
     attempt = 1
     while True:
-        report = await run_check(loaded, strict=strict)
+        report = await run_check(loaded, strict=strict, offline=offline)
         remaining = deadline - time.monotonic()
         if not report.retryable or remaining <= 0:
             return report
@@ -249,6 +282,7 @@ async def run_check_many(
     wait_s: float = 0.0,
     strict: bool = False,
     on_retry: Callable[[str, int, CheckReport, float], None] | None = None,
+    offline: bool = False,
 ) -> MultiReport:
     """Check every target concurrently (each with ``--wait`` semantics); the combined
     exit code is the worst: 3 (one unreachable) > 1 (one failed) > 0.
@@ -261,7 +295,10 @@ async def run_check_many(
 
     started = time.perf_counter()
     reports = await asyncio.gather(
-        *(run_check_with_wait(t, wait_s, strict, on_retry=named(n)) for n, t in targets)
+        *(
+            run_check_with_wait(t, wait_s, strict, on_retry=named(n), offline=offline)
+            for n, t in targets
+        )
     )
     pairs = [(name, report) for (name, _t), report in zip(targets, reports, strict=True)]
     exit_code = max((r.exit_code for _n, r in pairs), key=lambda c: _EXIT_RANK.get(c, 3))
