@@ -98,6 +98,9 @@ class LoadedSettings:
     pyproject: Path | None = None
     pyproject_table: dict[str, Any] = field(default_factory=dict)
     env_file: Path | None = None
+    #: The keyword arguments the app's own engine connects with (``--engine``): they
+    #: replace those derived from the URL.
+    engine_connect: dict[str, Any] | None = field(default=None, repr=False)
 
     def url_analysis(self) -> UrlAnalysis:
         """Parse and check the URL; a missing URL is a ConfigError."""

@@ -453,7 +453,7 @@ def _by_app_rules(rest: str, url: DatabaseUrl, problems: list[UrlProblem]) -> Ur
                 kwargs[key] = fixed
     if url.server_settings:  # translated from libpq parameters: dbctl's correction
         kwargs["server_settings"] = dict(url.server_settings)
-    hosts = _hosts_of(kwargs) or url.hosts
+    hosts = hosts_of(kwargs) or url.hosts
     return UrlAnalysis(
         replace(
             url,
@@ -500,7 +500,7 @@ def _evident(key: str, value: Any) -> Any:
     return None
 
 
-def _hosts_of(kwargs: dict[str, Any]) -> tuple[tuple[str | None, int | None], ...]:
+def hosts_of(kwargs: dict[str, Any]) -> tuple[tuple[str | None, int | None], ...]:
     """(host, port) pairs as asyncpg will use them: a comma-separated host string shares
     one port (``h1,h2:5433`` is h1:5433 and h2:5433 for the app)."""
     host, port = kwargs.get("host"), kwargs.get("port")

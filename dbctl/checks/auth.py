@@ -6,13 +6,25 @@ from __future__ import annotations
 import time
 
 from dbctl.checks.base import Check, Context
-from dbctl.errors import DatabaseError
+from dbctl.checks.codes import hint
+from dbctl.errors import DatabaseError, UnreachableError
+
+#: Connect failures that say the server (or the pooler in front) is not ready for us.
+SERVER_STATES = frozenset(
+    {
+        "server.starting",
+        "server.too_many_connections",
+        "server.login_timeout",
+        "pgbouncer.pool_full",
+        "pgbouncer.server_unavailable",
+    }
+)
 
 
 def _row_for(code: str | None) -> str:
     if code and code.startswith("tls."):
         return "tls"
-    if code in {"server.starting", "server.too_many_connections"}:
+    if code in SERVER_STATES:
         return "server"
     return "auth"
 
@@ -43,8 +55,30 @@ def _refine_tls_required(err: DatabaseError, offered: bool | None) -> DatabaseEr
     return err
 
 
-async def run(ctx: Context) -> None:
+async def _rejected_with_tls_too(ctx: Context, err: DatabaseError) -> DatabaseError:
+    """pg_hba refused the unencrypted attempt and the server offers TLS: try once with TLS.
+    A refusal again is an explicit reject line (TLS would not help): ``auth.rejected``."""
     from dbctl.db.connect import connect
+
+    try:
+        conn = await connect(ctx.url, timeout=ctx.timeout, ssl="require")
+    except DatabaseError as again:
+        if again.sqlstate == "28000":
+            return DatabaseError(
+                f"{err.message}; over TLS too: {again.message}",
+                code="auth.rejected",
+                sqlstate=again.sqlstate,
+                hint="a pg_hba.conf line rejects this client/user/database whether encrypted "
+                "or not (TLS would not help): change that line on the server or connect as "
+                "an allowed user",
+            )
+        return err
+    await conn.close()
+    return err
+
+
+async def run(ctx: Context) -> None:
+    from dbctl.db.connect import connect, target_label
 
     url = ctx.url
     start = time.perf_counter()
@@ -53,6 +87,16 @@ async def run(ctx: Context) -> None:
         conn = await connect(url, timeout=ctx.timeout, statement_cache_size=0)
     except DatabaseError as caught:
         err = _refine_tls_required(caught, ctx.offered)
+        if err.code == "tls.required" and ctx.offered:
+            err = await _rejected_with_tls_too(ctx, err)
+        if err.code == "tcp.timeout" and "tcp" in ctx.provides:
+            # the port answered the SSL request a moment ago: the login is what stalls
+            err = UnreachableError(
+                f"{target_label(url)} answered the PostgreSQL protocol but the login did not "
+                f"finish within {ctx.timeout:g} s",
+                code="server.login_timeout",
+                hint=hint("server.login_timeout"),
+            )
         row = _row_for(err.code)
         ctx.fail_from(row, err, start=start)
         if row != "auth":

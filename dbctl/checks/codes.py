@@ -135,6 +135,28 @@ CATALOGUE: dict[str, FailureCode] = _catalogue(
     ),
     FailureCode("pgbouncer.transaction_mode", _PGBOUNCER_STATEMENTS),
     FailureCode(
+        "pgbouncer.pool_full",
+        "PgBouncer refuses more clients (max_client_conn / max_db_connections / "
+        "max_user_connections): raise the limit in pgbouncer.ini or open fewer connections",
+        retryable=True,
+    ),
+    FailureCode(
+        "pgbouncer.server_unavailable",
+        "PgBouncer answered but got no server connection for this client within "
+        "query_wait_timeout: the PostgreSQL server behind it is down or refuses PgBouncer's "
+        "login (see PgBouncer's log), or every server connection of the pool is busy",
+        retryable=True,
+        unreachable=True,
+    ),
+    FailureCode(
+        "server.login_timeout",
+        "the port answered the PostgreSQL protocol but the login did not finish in time: a "
+        "pooler (PgBouncer) waiting for a server connection, or an overloaded server; not "
+        "a firewall",
+        retryable=True,
+        unreachable=True,
+    ),
+    FailureCode(
         "privileges.no_create",
         "run as the schema/database owner or GRANT CREATE ON SCHEMA public TO the app's role "
         "(PostgreSQL 15 removed CREATE on public from other roles)",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import threading
 import time
 from typing import Any
 
@@ -20,11 +22,8 @@ async def run(ctx: Context) -> None:
         ctx.addrs = [literal]
         ctx.provides.add("addrs")
         return
-    loop = asyncio.get_running_loop()
     try:
-        infos = await asyncio.wait_for(
-            loop.getaddrinfo(host, port, type=socket.SOCK_STREAM), timeout=ctx.timeout
-        )
+        infos = await asyncio.wait_for(_getaddrinfo(host, port), timeout=ctx.timeout)
     except (OSError, TimeoutError) as exc:
         timed_out = isinstance(exc, TimeoutError)
         why = f"no answer within {ctx.timeout:g} s" if timed_out else "name not known"
@@ -34,6 +33,34 @@ async def run(ctx: Context) -> None:
     ctx.set("dns", "pass", f"{host} -> {', '.join(addrs)}", start=start, data={"addresses": addrs})
     ctx.addrs = list(infos)
     ctx.provides.add("addrs")
+
+
+async def _getaddrinfo(host: str, port: int) -> list[tuple[Any, ...]]:
+    """``getaddrinfo`` in a daemon thread of its own: a resolver that never answers is
+    abandoned at ``--timeout`` and does not keep the process alive at exit (the event
+    loop's executor threads are joined when ``asyncio.run`` ends)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[list[tuple[Any, ...]]] = loop.create_future()
+
+    def deliver(result: Any, error: BaseException | None) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def work() -> None:
+        try:
+            result: Any = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            error = None
+        except BaseException as exc:  # handed to the awaiting coroutine
+            result, error = None, exc
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits
+            loop.call_soon_threadsafe(deliver, result, error)
+
+    threading.Thread(target=work, name="dbctl-dns", daemon=True).start()
+    return await future
 
 
 def _ip_literal(host: str, port: int) -> tuple[Any, ...] | None:

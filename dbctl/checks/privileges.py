@@ -9,6 +9,14 @@ async def run(ctx: Context) -> None:
     facts, schema = ctx.facts, ctx.loaded.settings.db_schema
     user = facts["current_user"]
     data = {"schema": schema, "user": user, "is_superuser": bool(facts["is_superuser"])}
+    if facts.get("in_recovery"):  # grants say nothing on a replica: no DDL runs there
+        ctx.set(
+            "privileges",
+            "skip",
+            "not applicable: a hot standby runs no CREATE whatever the grants (see session)",
+            data=data,
+        )
+        return
     if not facts["schema_exists"]:
         can = bool(facts["can_create_schema"])
         ctx.set(

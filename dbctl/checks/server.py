@@ -47,7 +47,9 @@ select
   (select ssl from pg_stat_ssl where pid = pg_backend_pid()) as ssl,
   (select version from pg_stat_ssl where pid = pg_backend_pid()) as ssl_version,
   inet_server_port() as server_port,
-  pg_backend_pid() as backend_pid
+  pg_backend_pid() as backend_pid,
+  (select application_name from pg_stat_activity where pid = pg_backend_pid())
+    as application_name
 """
 
 
@@ -126,6 +128,9 @@ CHECK = Check(
         "server.unsupported_version",
         "server.starting",
         "server.too_many_connections",
+        "server.login_timeout",
+        "pgbouncer.pool_full",
+        "pgbouncer.server_unavailable",
         "pgbouncer.transaction_mode",
     ),
     needs=("conn",),

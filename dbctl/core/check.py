@@ -33,6 +33,7 @@ from dbctl.errors import (
     ConfigError,
 )
 from dbctl.settings import LoadedSettings
+from dbctl.urls import DatabaseUrl
 
 __all__ = [
     "CHECK_IDS",
@@ -105,7 +106,7 @@ async def run_check(
     if analysis.url is None:
         fatal = analysis.problems[-1]
         raise ConfigError(fatal.message, hint=fatal.hint, code=fatal.code)
-    url = analysis.url
+    url = with_engine_connect(analysis.url, loaded.engine_connect)
     ctx = Context(loaded, analysis, url, loaded.settings.timeout, TITLES)
     try:
         for check in CHECKS:
@@ -212,6 +213,46 @@ class MultiReport:
 #: Exit codes from best to worst for the combined report (3 > 1 > 0).
 _EXIT_RANK = {EXIT_OK: 0, EXIT_FAIL: 1, EXIT_UNREACHABLE: 2}
 _STATUS_RANK = {"pass": 0, "skip": 0, "warn": 1, "fail": 2}
+
+
+def with_engine_connect(url: DatabaseUrl, connect: dict[str, Any] | None) -> DatabaseUrl:
+    """``url`` connecting with the app engine's own keyword arguments (``--engine``)."""
+    if connect is None:
+        return url
+    from dataclasses import replace
+
+    from dbctl.dialect import split_adapter
+    from dbctl.urls import hosts_of
+
+    split = split_adapter(connect)
+    return replace(
+        url,
+        hosts=hosts_of(split.asyncpg) or url.hosts,
+        app_kwargs=tuple(split.asyncpg.items()),
+        adapter_kwargs=tuple(split.adapter.items()),
+    )
+
+
+def apply_engine(loaded: LoadedSettings, spec: str) -> LoadedSettings:
+    """``loaded`` with the URL, connect arguments and pool size of the app's engine
+    (``--engine MOD:ATTR``); imports the app and SQLAlchemy."""
+    from dataclasses import replace
+
+    from pydantic import SecretStr
+
+    from dbctl.app_engine import load_engine
+    from dbctl.errors import register_secret
+
+    app = asyncio.run(load_engine(spec, loaded.settings.app_dir))
+    password = app.connect_kwargs.get("password")
+    register_secret(password if isinstance(password, str) else None)
+    update: dict[str, Any] = {"url": SecretStr(app.url)}
+    origins = {**loaded.origins, "url": f"--engine {spec}"}
+    if app.pool_size is not None:
+        update["pool_size"] = app.pool_size
+        origins["pool_size"] = f"--engine {spec} ({app.pool_class})"
+    settings = loaded.settings.model_copy(update=update)
+    return replace(loaded, settings=settings, origins=origins, engine_connect=app.connect_kwargs)
 
 
 def with_url(loaded: LoadedSettings, url: str, origin: str) -> LoadedSettings:

@@ -215,9 +215,11 @@ async def run(
     current = "preflight"
     try:
         missing_schemas = await preflight(conn, schemas, target)
-        # DDL waits for locks held by a running app: give up after a while instead of hanging
-        await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
         async with conn.transaction():
+            # DDL waits for locks held by a running app: give up after a while instead of
+            # hanging. SET LOCAL: nothing outlives the transaction (a pooled server
+            # connection is handed to the next client as we leave it)
+            await conn.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
             for s in missing_schemas:
                 current = f"CREATE SCHEMA {quote_ident(s)}"
                 await conn.execute(current)

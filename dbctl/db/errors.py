@@ -116,6 +116,10 @@ def _from_sqlstate(state: str, exc: BaseException, target: str) -> DatabaseError
             sqlstate=state,
             hint=hint("session.read_only"),
         )
+    if state == "08P01":
+        pooled = _from_pgbouncer(msg, state, target)
+        if pooled is not None:
+            return pooled
     if state in {"26000", "42P05"}:
         return DatabaseError(
             msg,
@@ -124,6 +128,38 @@ def _from_sqlstate(state: str, exc: BaseException, target: str) -> DatabaseError
             hint=hint("pgbouncer.transaction_mode"),
         )
     return DatabaseError(f"{msg} (SQLSTATE {state})", code=f"sqlstate.{state}", sqlstate=state)
+
+
+#: PgBouncer reports nearly every refusal as 08P01 (protocol violation): its message is the
+#: only thing that tells them apart, so these few are classified by text — and only under
+#: 08P01, where PostgreSQL itself offers nothing better.
+_PGBOUNCER_MESSAGES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("SASL authentication failed", "password authentication failed", "no such user"),
+        "auth.failed",
+    ),
+    (("does not exist", "no such database"), "db.missing"),
+    (("max_client_conn", "max_db_connections", "max_user_connections"), "pgbouncer.pool_full"),
+    (
+        (
+            "query_wait_timeout",
+            "server login has been failing",
+            "cannot connect to server",
+            "server conn crashed",
+        ),
+        "pgbouncer.server_unavailable",
+    ),
+)
+
+
+def _from_pgbouncer(msg: str, state: str, target: str) -> DatabaseError | None:
+    for needles, code in _PGBOUNCER_MESSAGES:
+        if any(n in msg for n in needles):
+            cls = UnreachableError if code == "pgbouncer.server_unavailable" else DatabaseError
+            text = f"PgBouncer at {target}: {msg}"
+            retryable = code in {"pgbouncer.pool_full", "pgbouncer.server_unavailable"}
+            return cls(text, code=code, sqlstate=state, hint=hint(code), retryable=retryable)
+    return None
 
 
 def _from_os_error(exc: BaseException, *, target: str, timeout: float) -> DatabaseError | None:
@@ -165,11 +201,18 @@ def _from_os_error(exc: BaseException, *, target: str, timeout: float) -> Databa
             code="tls.unavailable",
             hint=hint("tls.unavailable"),
         )
-    if name == "ClientConfigurationError":
+    if name == "ClientConfigurationError":  # asyncpg's: raised before any byte is sent
+        text = str(exc).splitlines()[0] if str(exc) else name
+        if "certificate" in text or "ssl" in text.lower():  # only its text says which
+            return DatabaseError(
+                f"no CA to verify the server certificate with: {text}",
+                code="tls.verify_failed",
+                hint=hint("tls.verify_failed"),
+            )
         return DatabaseError(
-            f"client TLS configuration error: {exc}",
-            code="tls.verify_failed",
-            hint="point sslrootcert at an existing CA file",
+            f"asyncpg refuses the connect arguments: {text}",
+            code="config.bad_parameter",
+            hint=hint("config.bad_parameter"),
         )
     if name == "TargetServerAttributeNotMatched":
         return DatabaseError(

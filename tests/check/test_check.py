@@ -428,3 +428,32 @@ def test_pghost_socket_directory_with_pgport(cli: Any, own_server: Any) -> None:
     data = json.loads(res.stdout)
     assert f"host={own_server.tmpdir}&port={own_server.port}" in data["target"]
     assert "localhost" not in data["target"] and own_server.password not in res.all
+
+
+DNS_HANG = """
+import socket, sys, time
+
+def never_answers(*args, **kwargs):
+    time.sleep(30)
+    raise socket.gaierror("too late")
+
+socket.getaddrinfo = never_answers  # a resolver that never answers
+from dbctl.cli import main
+
+sys.argv = ["dbctl", "check", "--url", "postgresql+asyncpg://app@db.invalid/app", "--timeout", "1"]
+main()
+"""
+
+
+def test_dns_that_never_answers_is_bounded_at_exit_too(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", DNS_HANG], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 3, proc.stderr
+    assert "dns.unresolved" in proc.stdout and "no answer within 1 s" in proc.stdout
+    assert elapsed < 8, elapsed  # not the resolver's 30 s
