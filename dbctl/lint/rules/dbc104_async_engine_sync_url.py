@@ -7,15 +7,13 @@ from typing import ClassVar
 
 from dbctl.lint.context import (
     ASYNC_ENGINE_FACTORIES,
-    SYNC_DRIVERS,
     FileContext,
     arg_or_keyword,
-    literal_text,
-    mask_url_text,
     sqla_last,
 )
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.secrets import SYNC_DRIVERS, literal_text, mask_url_text
 
 
 def sync_scheme(text: str) -> str | None:
