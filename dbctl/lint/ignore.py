@@ -5,8 +5,9 @@ several wildcards in one path segment (``'*' * 200 + 'a'``, ``*a*a*a*b``) takes 
 to minutes per file name. Runs of ``*`` are collapsed first (git treats ``***`` as
 ``**``); a set of patterns that still has more than :data:`SAFE_WILDCARDS` wildcards in
 one segment is compiled with pathspec's RE2 backend, whose matching time is linear
-(imported only then). A pattern longer than :data:`MAX_PATTERN` characters is dropped
-with a warning.
+(imported only then; where google-re2 cannot be installed, such patterns are dropped
+with a warning). A pattern longer than :data:`MAX_PATTERN` characters is dropped with a
+warning.
 
 :func:`read_regular` opens a path only when it is a regular file (never a FIFO, device
 or socket, which would block or never end) and refuses files over a size cap.
@@ -91,8 +92,7 @@ def compile_patterns(
     when no pattern is left. Dropped patterns are described in ``warnings``."""
     import pathspec
 
-    kept: list[str] = []
-    risky = False
+    kept: list[tuple[int, str, bool]] = []
     for number, line in enumerate(lines, start=1):
         if len(line) > MAX_PATTERN:
             if warnings is not None:
@@ -101,15 +101,20 @@ def compile_patterns(
                 )
             continue
         pattern = _STAR_RUN.sub("**", line)
-        risky = risky or ("*" in pattern and _risky(pattern))
-        kept.append(pattern)
-    if not any(p.strip() and not p.lstrip().startswith("#") for p in kept):
+        kept.append((number, pattern, "*" in pattern and _risky(pattern)))
+    if not any(p.strip() and not p.lstrip().startswith("#") for _, p, _ in kept):
         return None
-    if risky:
+    if any(risky for *_, risky in kept):
         try:
             import re2  # noqa: F401 - the linear-time backend pathspec uses
-        except ImportError:  # pragma: no cover - a declared dependency
-            pass
+        except ImportError:  # google-re2 has no wheel for this platform: drop those
+            for number, _, risky in kept:
+                if risky and warnings is not None:
+                    warnings.append(
+                        f"{source}:{number}: pattern ignored: too many wildcards in one "
+                        "path segment to match in bounded time"
+                    )
+            kept = [k for k in kept if not k[2]]
         else:
-            return pathspec.GitIgnoreSpec.from_lines(kept, backend="re2")
-    return pathspec.GitIgnoreSpec.from_lines(kept)
+            return pathspec.GitIgnoreSpec.from_lines([p for _, p, _ in kept], backend="re2")
+    return pathspec.GitIgnoreSpec.from_lines([p for _, p, _ in kept])
