@@ -27,7 +27,7 @@ from dbctl import __version__
 from dbctl.lint.ignore import read_regular
 
 #: Bump when the summary format or any rule's logic changes.
-SCHEMA = 5
+SCHEMA = 6
 
 
 def content_hash(data: bytes) -> str:

@@ -4,7 +4,7 @@ Steps: discovery (:mod:`dbctl.lint.discovery`: git's view of the tree, the
 configuration of each file) -> per-file analysis (:func:`analyze`; parsing by
 :mod:`dbctl.lint.parsing`, any syntax from 3.8 to 3.14; cached by content hash, in a
 process pool for large trees) -> the
-project index over all summaries (:mod:`dbctl.lint.index`) resolves the deferred
+project index over all summaries (:mod:`dbctl.lint.semantic.project`) resolves the deferred
 findings and the project-wide rule DBC102 -> configuration and inline suppression ->
 findings sorted by path, line, column.
 
@@ -143,7 +143,8 @@ _WALKER: Any = None
 
 def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
     global _WALKER  # noqa: PLW0603 - built once per process
-    from dbctl.lint.context import FileContext, Walker
+    from dbctl.lint.semantic.model import FileContext
+    from dbctl.lint.semantic.walker import Walker
 
     if _WALKER is None:
         from dbctl.lint.registry import ALL_RULES
@@ -160,15 +161,7 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         "module": module,
         "test": ctx.is_test,
         "alembic": ctx.is_alembic,
-        "imports": ctx.imports,
-        "symbols": ctx.symbols,
-        "sym_loc": {k: v for k, v in ctx.sym_loc.items() if ctx.symbols.get(k)},
-        "sym_deps": {k: v for k, v in ctx.sym_deps.items() if ctx.symbols.get(k)},
-        "funcs": ctx.funcs,
-        "lifespans": ctx.lifespans,
-        "aliases": ctx.aliases,
-        "extra_deps": ctx.extra_deps,
-        "extra_routes": ctx.extra_routes,
+        "facts": ctx.facts.to_json(),
         "findings": ctx.findings,
         "deferred": ctx.deferred,
     }
@@ -348,11 +341,12 @@ def _resolve(
     summaries: dict[str, dict[str, Any]], display: dict[str, str],
     configs: dict[str, LintConfig], default: LintConfig,
 ) -> list[Finding]:
-    from dbctl.lint.index import ProjectIndex
     from dbctl.lint.registry import by_code
+    from dbctl.lint.semantic.conditions import decode_condition
+    from dbctl.lint.semantic.project import ProjectIndex
 
     rules = by_code()
-    index = ProjectIndex(list(summaries.values()))
+    index = ProjectIndex(list(summaries.values()), lambda rel: display.get(rel, rel))
     ignores: dict[int, list[tuple[Any, frozenset[str]]]] = {}
     enabled_anywhere = frozenset().union(*(c.enabled for c in {id(c): c for c in
                                           [default, *configs.values()]}.values()))
@@ -362,28 +356,15 @@ def _resolve(
         raw.extend((rel, f) for f in s["findings"])
         module = s.get("module", "")
         for d in s["deferred"]:
-            if all(index.holds(c, module) for c in d[6]):
+            if all(index.holds(decode_condition(c), module) for c in d[6]):
                 raw.append((rel, d[:6]))
     by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
-    project_wide = (
-        ("DBC102", frozenset({"sync_engine"}), "sync engine",
-         "use create_async_engine and AsyncSession"),
-        ("DBC101", frozenset({"driver_conn", "driver_pool"}), "sync driver connection",
-         "use asyncpg or psycopg's AsyncConnection"),
-    )
-    for code, roots, what, advice in project_wide:
-        if code not in enabled_anywhere:
-            continue
-        for mod, loc, name, user in index.sync_engines_reaching_async(roots):
-            umod, uinfo = index.info(user)
-            where = f"{display.get(by_module[umod], by_module[umod])}:{uinfo['line']}"
-            kind = "async def" if uinfo["async"] else "def (called from async code)"
-            local = user[len(umod) + 1 :]
-            raw.append((by_module[mod], [
-                code, *loc,
-                f"{what} `{name}` is used from async code ({kind} `{local}` at {where}); "
-                + advice,
-            ]))
+    for code, project_rule in rules.items():  # the rules' project-wide halves
+        if code in enabled_anywhere:
+            raw.extend(
+                (by_module[f.module], [code, *f.loc, f.message])
+                for f in project_rule.check_project(index)
+            )
     for rel, (code, line, col, end_line, end_col, message) in raw:
         config = configs.get(rel, default)
         if code not in config.enabled:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    ASYNC_ENGINE_FACTORIES,
-    FileContext,
-    arg_or_keyword,
-    sqla_last,
-)
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
 from dbctl.lint.secrets import SYNC_DRIVERS, literal_text, mask_url_text
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import arg_or_keyword
+from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, sqla_last
 
 
 def sync_scheme(text: str) -> str | None:
