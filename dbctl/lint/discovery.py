@@ -218,6 +218,10 @@ class Discovery:
                     spec = self._gitignore(parent)
                     if spec is not None:
                         specs.append((parent, spec))
+                if _matches(top, True, specs):
+                    # an ignored directory named explicitly is linted, as ripgrep searches
+                    # it: the rules above it, which would hide all of it, do not apply
+                    specs = []
         # (directory, inherited gitignore specs, its repository, inside an ignored directory)
         stack: list[tuple[str, Specs, Repo | None, bool]] = [(top, specs, repo, False)]
         while stack:

@@ -109,3 +109,16 @@ def test_linked_worktree_is_understood(cli: Any, tmp_path: Path) -> None:
     (tmp_path / "wt" / ".gitignore").write_text("")  # only info/exclude hides excluded.py
     paths, _ = _paths(cli, str(tmp_path / "wt"))
     assert {Path(p).name for p in paths} == {"tracked.py"}
+
+
+def test_explicitly_named_ignored_directory_is_linted(cli: Any, tmp_path: Path) -> None:
+    init_repo(tmp_path)
+    write(tmp_path, {
+        ".gitignore": "vendored/\n",
+        "vendored/lib/.gitignore": "skip.py\n",
+        "vendored/lib/mod.py": SECRET,
+        "vendored/lib/skip.py": SECRET,
+    })
+    assert _paths(cli)[0] == set()
+    paths, _ = _paths(cli, "vendored")
+    assert paths == {"vendored/lib/mod.py"}  # the directory's own .gitignore still applies
