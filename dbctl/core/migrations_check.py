@@ -261,7 +261,7 @@ def evaluate(graph: ScriptGraph, applied: list[str] | None, config: str) -> Chec
             TITLE,
             "fail",
             f"{count} migration{'s' if count != 1 else ''} pending ({where}; "
-            f"head {_list(graph.heads)}): {_few(pending)}",
+            f"head {_list(graph.heads)}): {few(pending)}",
             code="migrations.behind",
             hint="run `alembic upgrade head` (or `dbctl prestart`) before starting the app",
             data=data,
@@ -270,7 +270,7 @@ def evaluate(graph: ScriptGraph, applied: list[str] | None, config: str) -> Chec
     return CheckResult(CHECK_ID, TITLE, "pass", summary, data=data)
 
 
-def _few(revisions: list[str], shown: int = 5) -> str:
+def few(revisions: list[str], shown: int = 5) -> str:
     """The first revisions, then how many more (the full list is in ``data``)."""
     if len(revisions) <= shown:
         return ", ".join(revisions)

@@ -68,3 +68,118 @@ def dbctl(tmp_path: Path) -> Callable[..., Proc]:
         return run_dbctl(*args, cwd=cwd or tmp_path, **kw)
 
     return run
+
+
+REV_A = "a1a1prestart"
+REV_B = "b2b2prestart"
+
+ALEMBIC_INI = """\
+[alembic]
+script_location = migrations
+# a placeholder: dbctl passes the URL it waited for and locked
+sqlalchemy.url = driver://user:pass@localhost/dbname
+"""
+
+#: The async template's env.py (``alembic init -t async``), trimmed.
+ASYNC_ENV_PY = '''\
+import asyncio
+
+from alembic import context
+from sqlalchemy import pool
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+config = context.config
+
+
+def do_run_migrations(connection):
+    context.configure(connection=connection, target_metadata=None)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations():
+    connectable = async_engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+    await connectable.dispose()
+
+
+if context.is_offline_mode():
+    raise RuntimeError("offline mode is not used by these tests")
+asyncio.run(run_async_migrations())
+'''
+
+REVISION_A = f'''\
+"""items, and a log of applied revisions"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{REV_A}"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "items",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.Text, nullable=False, unique=True),
+    )
+    op.create_table("applied_log", sa.Column("rev", sa.Text, nullable=False))
+    op.execute("INSERT INTO applied_log VALUES ('{REV_A}')")
+
+
+def downgrade():
+    op.drop_table("applied_log")
+    op.drop_table("items")
+'''
+
+REVISION_B = f'''\
+"""items.price"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "{REV_B}"
+down_revision = "{REV_A}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.add_column("items", sa.Column("price", sa.Integer))
+    op.execute("INSERT INTO applied_log VALUES ('{REV_B}')")
+
+
+def downgrade():
+    op.drop_column("items", "price")
+'''
+
+SEED = {
+    "items": [
+        {"id": 1, "name": "apple", "price": 3},
+        {"id": 2, "name": "pear", "price": 4},
+        {"id": 3, "name": "plum", "price": 2},
+    ]
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """An app directory: alembic.ini, an async env.py, two revisions, seed.json."""
+    import json
+
+    root = tmp_path / "app"
+    versions = root / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (root / "alembic.ini").write_text(ALEMBIC_INI)
+    (root / "migrations" / "env.py").write_text(ASYNC_ENV_PY)
+    (root / "migrations" / "script.py.mako").write_text("")
+    (versions / f"{REV_A}_items.py").write_text(REVISION_A)
+    (versions / f"{REV_B}_price.py").write_text(REVISION_B)
+    (root / "seed.json").write_text(json.dumps(SEED))
+    return root
