@@ -21,10 +21,10 @@ async def run(conn: Any, loaded: LoadedSettings) -> CheckResult | None:
     if settings.models is None:
         return None
     from dbctl.core.init_db import compare
-    from dbctl.db.models import load_metadata, with_schema
+    from dbctl.db.models import load_metadata
 
     started = time.perf_counter()
-    metadata = with_schema(load_metadata(settings.models, settings.app_dir), settings.db_schema)
+    metadata = load_metadata(settings.models, settings.app_dir)
     cmp = await compare(conn, metadata, settings.db_schema)
     elapsed = (time.perf_counter() - started) * 1000
     data: dict[str, Any] = {
