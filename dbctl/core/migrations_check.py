@@ -8,7 +8,7 @@ current directory, ``alembic.ini`` next to the nearest pyproject.toml. No
 configuration means no check (``run`` returns None).
 
 The script heads are read with Alembic's own :class:`~alembic.script.ScriptDirectory`
-(Alembic is the optional extra ``dbctl[alembic]``); ``env.py`` is never run and no
+(Alembic is the optional extra ``fastapi-dbctl[alembic]``); ``env.py`` is never run and no
 sync engine is created: the database side is one query on the given asyncpg
 connection. A missing ``alembic_version`` table means no revision is applied.
 
@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dbctl import DISTRIBUTION
 from dbctl.core.result import CheckResult
 from dbctl.errors import ConfigError
 from dbctl.settings import LoadedSettings
@@ -267,7 +268,7 @@ async def run(conn: Any, loaded: LoadedSettings) -> CheckResult | None:
             f"Alembic configuration found ({shown}) but Alembic is not installed; "
             "migrations not checked",
             duration_ms=(time.perf_counter() - started) * 1000,
-            hint="pip install 'dbctl[alembic]'",
+            hint=f"pip install '{DISTRIBUTION}[alembic]'",
             data={"config": shown},
         )
     try:

@@ -17,10 +17,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from dbctl import REPOSITORY
 from dbctl.lint.rule import Rule
 
 #: Where docs/rules.md is published; ``helpUri`` of the SARIF rules points at its anchors.
-DOCS_URL = "https://github.com/dbctl/dbctl/blob/main/docs/rules.md"
+DOCS_URL = f"{REPOSITORY}/blob/main/docs/rules.md"
 DEFAULT_PATH = Path("docs") / "rules.md"
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
 HEADER = (

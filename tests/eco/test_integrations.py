@@ -62,7 +62,7 @@ def test_workflow_has_a_postgres_service_and_the_url() -> None:
 def test_workflow_runs_the_dbctl_commands_in_order() -> None:
     lines = run_lines()
     expected = [
-        "pip install dbctl",
+        "pip install fastapi-dbctl",
         "dbctl check --wait 60",
         "dbctl preflight ./app --format github",
         "dbctl lint ./app --format sarif --output dbctl.sarif --exit-zero",

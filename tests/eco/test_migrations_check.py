@@ -198,7 +198,7 @@ def test_without_alembic_installed_warns(
     assert result is not None
     assert (result.status, result.code) == ("warn", None)
     assert "not installed" in result.summary
-    assert result.hint == "pip install 'dbctl[alembic]'"
+    assert result.hint == "pip install 'fastapi-dbctl[alembic]'"
 
 
 def test_sys_path_is_left_alone(
