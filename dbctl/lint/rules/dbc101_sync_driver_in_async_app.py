@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from typing import ClassVar
 
-from dbctl.lint.context import SYNC_DRIVER_CALLS, FileContext
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import AsyncReached
+from dbctl.lint.semantic.kinds import Res
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.project import ProjectFinding, ProjectIndex
+from dbctl.lint.semantic.vocabulary import SYNC_DRIVER_CALLS
 
 
 class SyncDriverInAsyncApp(Rule):
@@ -67,5 +72,14 @@ class SyncDriverInAsyncApp(Rule):
         else:
             ctx.defer(
                 cls, node, f"{message} (`{fn.qualname}` is called from async code)",
-                [["async_reached", ctx.func_canonical(fn) or ""]],
+                [AsyncReached(ctx.func_canonical(fn) or "")],
+            )
+
+    @classmethod
+    def check_project(cls, index: ProjectIndex) -> Iterator[ProjectFinding]:
+        """A module-level sync driver connection or pool that async code uses."""
+        for r in index.resources_reaching_async(frozenset({Res.DRIVER_CONN, Res.DRIVER_POOL})):
+            yield ProjectFinding(
+                r.module, r.loc, f"sync driver connection `{r.name}` is used from async code "
+                f"({index.describe(r.user)}); use asyncpg or psycopg's AsyncConnection",
             )

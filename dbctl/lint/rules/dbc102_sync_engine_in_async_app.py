@@ -1,11 +1,14 @@
-"""DBC102 sync-engine-in-async-app (a project-wide rule: see dbctl.lint.index)."""
+"""DBC102 sync-engine-in-async-app (a project-wide rule)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import ClassVar
 
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.kinds import Res
+from dbctl.lint.semantic.project import ProjectFinding, ProjectIndex
 
 
 class SyncEngineInAsyncApp(Rule):
@@ -51,3 +54,11 @@ class SyncEngineInAsyncApp(Rule):
     name: ClassVar[str] = "sync-engine-in-async-app"
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
+
+    @classmethod
+    def check_project(cls, index: ProjectIndex) -> Iterator[ProjectFinding]:
+        for r in index.resources_reaching_async(frozenset({Res.SYNC_ENGINE})):
+            yield ProjectFinding(
+                r.module, r.loc, f"sync engine `{r.name}` is used from async code "
+                f"({index.describe(r.user)}); use create_async_engine and AsyncSession",
+            )

@@ -5,16 +5,17 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    STDLIB_HINT,
-    SYNC_CONN,
-    SYNC_ENGINE,
-    SYNC_IO_KINDS_BY_METHOD,
-    FileContext,
-    arg_or_keyword,
-)
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import SyncIO
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import arg_or_keyword
+from dbctl.lint.semantic.vocabulary import (
+    DDL_METHODS,
+    DDL_SYNC_BINDS,
+    SYNC_IO_KINDS_BY_METHOD,
+    is_library,
+)
 
 
 class BlockingDbCallInAsyncDef(Rule):
@@ -61,11 +62,11 @@ class BlockingDbCallInAsyncDef(Rule):
             return
         func = node.func
         if isinstance(func, ast.Attribute):
-            if func.attr in {"create_all", "drop_all"}:
+            if func.attr in DDL_METHODS:
                 kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
                 ctx.check_kind(
                     cls, node, f"`{func.attr}()` on a sync engine blocks the event loop "
-                    f"inside `async def {fn.qualname}`", kind, {SYNC_ENGINE, SYNC_CONN},
+                    f"inside `async def {fn.qualname}`", kind, DDL_SYNC_BINDS,
                 )
                 return
             kinds = SYNC_IO_KINDS_BY_METHOD.get(func.attr)
@@ -80,10 +81,10 @@ class BlockingDbCallInAsyncDef(Rule):
         if (
             canon is not None
             and id(node) not in ctx.awaited  # an awaited call returns an awaitable
-            and canon.split(".", 1)[0] not in STDLIB_HINT
+            and not is_library(canon)
         ):
             short = canon.rsplit(".", 1)[-1]
             ctx.defer(
                 cls, node, f"`{short}()` does blocking database I/O and is called inside "
-                f"`async def {fn.qualname}`", [["sync_io", canon]],
+                f"`async def {fn.qualname}`", [SyncIO(canon)],
             )

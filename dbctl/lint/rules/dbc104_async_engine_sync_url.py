@@ -5,17 +5,12 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    ASYNC_ENGINE_FACTORIES,
-    SYNC_DRIVERS,
-    FileContext,
-    arg_or_keyword,
-    literal_text,
-    mask_url_text,
-    sqla_last,
-)
+from dbctl.lint.context import SYNC_DRIVERS, literal_text, mask_url_text
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import arg_or_keyword
+from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, sqla_last
 
 
 def sync_scheme(text: str) -> str | None:

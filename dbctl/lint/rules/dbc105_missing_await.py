@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import ASYNC_KINDS_BY_METHOD, FileContext
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.vocabulary import ASYNC_KINDS_BY_METHOD
 
 
 class MissingAwait(Rule):

@@ -5,15 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    ASYNC_ENGINE_FACTORIES,
-    ENGINE_FACTORIES,
-    FileContext,
-    keyword,
-    sqla_last,
-)
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import keyword
+from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, ENGINE_FACTORIES, sqla_last
 
 
 class EngineEchoTrue(Rule):

@@ -5,14 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    ASYNC_ENGINE_FACTORIES,
-    ENGINE_FACTORIES,
-    FileContext,
-    sqla_last,
-)
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import Handler
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, ENGINE_FACTORIES, sqla_last
 
 
 class EnginePerRequest(Rule):
@@ -70,10 +67,10 @@ class EnginePerRequest(Rule):
         if last not in ENGINE_FACTORIES and last not in ASYNC_ENGINE_FACTORIES:
             return
         fn = ctx.function
-        if fn is None or fn.info is None or fn.info.get("cached"):
+        if fn is None or fn.info is None or fn.info.cached:
             return
         ctx.defer(
             cls, node, f"`{last}()` inside request handler `{fn.qualname}` creates a new "
             "engine and pool per request; create it once at module level or in the lifespan",
-            [["handler", ctx.func_canonical(fn) or ""]],
+            [Handler(ctx.func_canonical(fn) or "")],
         )

@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import SESSION_KINDS, FileContext
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import Dependency, NotGenerator
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.vocabulary import SESSION_KINDS
 
 
 class SessionNotClosed(Rule):
@@ -71,5 +73,5 @@ class SessionNotClosed(Rule):
         ctx.check_kind(
             cls, node, f"dependency `{fn.qualname}` returns a session that is never closed; "
             "`yield` it from a `with` block instead", ctx.kind_of(node.value), SESSION_KINDS,
-            extra=[["dependency", canon], ["not_gen", canon]],
+            extra=[Dependency(canon), NotGenerator(canon)],
         )
