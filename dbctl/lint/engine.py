@@ -48,8 +48,17 @@ _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 # -- per-file analysis (runs in worker processes) ---------------------------------------
 def module_name(rel: str) -> tuple[str, bool]:
-    """Dotted module name of a root-relative POSIX path and whether it is a package."""
+    """Dotted module name of a root-relative POSIX path and whether it is a package.
+
+    As Python imports it: a folder at the top of the tree named like a library dbctl
+    models (a ``fastapi/`` or ``sqlalchemy/`` folder of scripts) is not that library
+    (``import fastapi`` finds the installed one first), so its files are modules of
+    their own (``fastapi/db.py`` is ``db``, as ``python fastapi/run.py`` imports it)."""
+    from dbctl.lint.semantic.vocabulary import LIBRARY_ROOTS
+
     parts = [p for p in rel.split("/") if p not in {"", ".", ".."}]
+    if len(parts) > 1 and parts[0] in LIBRARY_ROOTS:
+        parts = parts[1:]
     if not parts:
         return "__main__", False
     last = parts[-1]

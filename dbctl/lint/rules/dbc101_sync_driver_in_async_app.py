@@ -23,6 +23,11 @@ class SyncDriverInAsyncApp(Rule):
     `async def` code calls (directly or through other project functions), or at module
     level when async code then uses that connection or pool.
 
+    It follows the calls async code makes into project functions and classes: a class
+    whose `__init__` opens a sync pool (`self.pool = psycopg_pool.ConnectionPool(...)`)
+    and that an `async` lifespan or route constructs is reported at the pool. psycopg 3's
+    `AsyncConnection` and `AsyncConnectionPool`, asyncpg and aiopg are async.
+
     ## Why is this bad?
     A sync driver blocks the event loop for the whole network round trip: while one
     request waits for PostgreSQL, the server answers nobody. Importing a driver only for

@@ -32,6 +32,8 @@ class AsyncEngineSyncUrl(Rule):
     Flags `create_async_engine` given a URL whose driver is not async:
     `postgresql://`, `postgres://`, `postgresql+psycopg2://`, `postgresql+pg8000://`.
 
+    It follows a literal URL or a module-level string constant of the same module.
+
     ## Why is this bad?
     SQLAlchemy refuses it at start-up (`InvalidRequestError: The asyncio extension
     requires an async driver`) or, for `postgres://`, cannot even load the dialect.
