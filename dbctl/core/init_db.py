@@ -336,7 +336,12 @@ async def run(
 
                     recorder.current = f"seeding {seed_path.name}"
                     result.seed = await seed_file(
-                        conn, seed_path, schema=schema, batch_size=batch_size, progress=progress
+                        conn,
+                        seed_path,
+                        schema=schema,
+                        batch_size=batch_size,
+                        progress=progress,
+                        metadata=metadata,
                     )
     except (asyncpg.PostgresError, DBAPIError) as exc:
         err = translate_error(exc, target=target, timeout=timeout)
