@@ -41,6 +41,9 @@ class Comparison:
     missing: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     drift: dict[str, list[str]] = field(default_factory=dict)
+    #: the differences that break the app (a model column the database lacks, an extra
+    #: NOT NULL column without a default): a failure in ``check``, not a warning
+    failing: dict[str, list[str]] = field(default_factory=dict)
     missing_tables: list[Any] = field(default_factory=list)  # sqlalchemy Table objects
     present_tables: list[Any] = field(default_factory=list)
 
@@ -94,12 +97,14 @@ async def compare(conn: Any, metadata: MetaData, schema: str) -> Comparison:
         out.present.append(label)
         out.present_tables.append(t)
         problems: list[str] = []
+        failing: list[str] = []
         db_cols = {c.name: c for c in db_table.columns}
         for col in t.columns:
             db_col = db_cols.get(col.name)
             if db_col is None:
-                problems.append(f"column {col.name} is in the model but not in the database")
+                failing.append(f"column {col.name} is in the model but not in the database")
                 continue
+            problems += enum_drift(col, db_col)
             type_sql = model_types.get((*key, col.name))
             oid = resolved.get(type_sql) if type_sql else None
             if oid is not None and oid != db_col.type_oid:
@@ -108,12 +113,37 @@ async def compare(conn: Any, metadata: MetaData, schema: str) -> Comparison:
                     f"{type_sql} in the model"
                 )
         model_cols = {c.name for c in t.columns}
-        for name in db_cols:
+        for name, db_col in db_cols.items():
             if name not in model_cols:
-                problems.append(f"column {name} is in the database but not in the model")
-        if problems:
-            out.drift[label] = problems
+                msg = f"column {name} is in the database but not in the model"
+                if db_col.not_null and not db_col.auto:
+                    failing.append(msg + BLOCKING)
+                else:
+                    problems.append(msg)
+        if failing:
+            out.failing[label] = failing
+        if failing or problems:
+            out.drift[label] = failing + problems
     return out
+
+
+#: said of an extra NOT NULL column without a default (the ORM's INSERTs fail)
+BLOCKING = " (NOT NULL without a default: the app's inserts fail)"
+
+
+def enum_drift(col: Any, db_col: Any) -> list[str]:
+    """A model enum's labels that the database type lacks (inserting them fails)."""
+    labels = getattr(col.type, "enums", None)
+    if not labels or db_col.typtype != "e":
+        return []
+    lacking = [v for v in labels if v not in db_col.enum_labels]
+    if not lacking:
+        return []
+    return [
+        f"column {col.name}: enum {db_col.type_sql} lacks "
+        + ", ".join(repr(v) for v in lacking)
+        + " (in the model)"
+    ]
 
 
 _PREFLIGHT = """
@@ -306,7 +336,12 @@ async def run(
 
                     recorder.current = f"seeding {seed_path.name}"
                     result.seed = await seed_file(
-                        conn, seed_path, schema=schema, batch_size=batch_size, progress=progress
+                        conn,
+                        seed_path,
+                        schema=schema,
+                        batch_size=batch_size,
+                        progress=progress,
+                        metadata=metadata,
                     )
     except (asyncpg.PostgresError, DBAPIError) as exc:
         err = translate_error(exc, target=target, timeout=timeout)

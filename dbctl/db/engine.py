@@ -38,3 +38,16 @@ async def driver_connection(conn: Any) -> Any:
     catalog queries; it shares the AsyncConnection's transaction)."""
     raw = await conn.get_raw_connection()
     return raw.driver_connection
+
+
+def engine_on(conn: Any) -> AsyncEngine:
+    """An ``AsyncEngine`` over an asyncpg connection someone else opened and will close
+    (``StaticPool``: SQLAlchemy never closes it; e.g. ``check``'s connection for the
+    Alembic comparison). Use it inside a transaction: SQLAlchemy rolls back on release."""
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import StaticPool
+
+    async def creator() -> Any:
+        return conn
+
+    return create_async_engine("postgresql+asyncpg://", async_creator=creator, poolclass=StaticPool)

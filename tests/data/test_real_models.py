@@ -167,13 +167,37 @@ def test_sqlmodel_app(cli: Any, pg: Any, write_models: Any) -> None:
 
 
 def test_two_concurrent_init_db_serialise(pg: Any, tmp_path: Path, write_models: Any) -> None:
-    """20 rounds of two init-db started together on an empty database: both exit 0, one
-    creates the tables, the other finds them (no duplicate pg_type error)."""
+    """20 rounds of two init-db at once on an empty database (two connections, in one
+    process): both succeed, one creates the tables, the other waits and finds them (no
+    duplicate pg_type error). Then two rounds as two dbctl processes: both exit 0."""
+    import asyncio
+
+    from dbctl.core.init_db import run
+    from dbctl.db.models import load_metadata
+    from dbctl.urls import analyze_url
+
     spec = write_models(APP)
+    metadata = load_metadata(spec, tmp_path)
+    url = analyze_url(pg.url).url
+    assert url is not None
+
+    def reset() -> None:
+        pg.sql("DROP SCHEMA crm CASCADE", "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+
+    async def both() -> list[int]:
+        results = await asyncio.gather(
+            *(run(url, metadata=metadata, schema="public", timeout=10) for _ in range(2))
+        )
+        return sorted(len(r.created) for r in results)
+
+    for round_no in range(20):
+        assert asyncio.run(both()) == [0, len(APP_TABLES)], round_no
+        reset()
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DBCTL_", "PG"))}
     env["DATABASE_URL"] = pg.url
     cmd = [sys.executable, "-m", "dbctl", "init-db", "--models", spec, "--format", "json"]
-    for round_no in range(20):
+    for round_no in range(2):
         procs = [
             subprocess.Popen(
                 cmd, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -181,8 +205,7 @@ def test_two_concurrent_init_db_serialise(pg: Any, tmp_path: Path, write_models:
             for _ in range(2)
         ]
         outs = [p.communicate(timeout=120) for p in procs]
-        codes = [p.returncode for p in procs]
-        assert codes == [0, 0], (round_no, [e.decode()[-500:] for _, e in outs])
+        assert [p.returncode for p in procs] == [0, 0], [e.decode()[-500:] for _, e in outs]
         created = sorted(len(json.loads(o)["created"]) for o, _ in outs)
         assert created == [0, len(APP_TABLES)], round_no
-        pg.sql("DROP SCHEMA crm CASCADE", "DROP SCHEMA public CASCADE", "CREATE SCHEMA public")
+        reset()
