@@ -259,3 +259,63 @@ def test_a_missing_seed_file_is_a_usage_error_before_anything_runs(
     assert proc.returncode == 2
     assert proc.stderr.startswith("error: seed file not found: nope.json")
     assert proc.stdout == ""
+
+
+def test_a_wrong_password_fails_at_once_instead_of_waiting(
+    pg: Any, canary_role: tuple[str, str], project: Path, dbctl: Callable[..., Proc]
+) -> None:
+    role, _ = canary_role
+    started = time.monotonic()
+    proc = dbctl("prestart", "--url", pg.url_for(role, CANARY + "-not"), "--wait", "60",
+                 "--format", "json", cwd=project)  # fmt: skip
+    assert proc.returncode == 1, proc.all
+    assert time.monotonic() - started < 20  # not the 60 s of --wait
+    wait = steps(proc)["wait"]
+    assert (wait["status"], wait["code"]) == ("fail", "auth.failed")
+    assert "waiting:" not in proc.stderr
+
+
+def test_alembic_configured_but_not_installed_is_a_configuration_error(
+    pg: Any, project: Path, cli: Any, monkeypatch: Any
+) -> None:
+    import sys
+
+    monkeypatch.chdir(project)
+    for name in [m for m in sys.modules if m == "alembic" or m.startswith("alembic.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "alembic", None)  # import alembic -> ImportError
+    result = cli("prestart", "--url", pg.url, "--format", "json")
+    assert result.exit_code == 2, result.all
+    report = json.loads(result.stdout)
+    schema = next(s for s in report["steps"] if s["id"] == "schema")
+    assert schema["status"] == "fail"
+    assert "Alembic is not installed" in schema["summary"]
+    assert "[alembic]" in schema["hint"]
+
+
+def test_a_replica_that_holds_the_lock_too_long_ends_the_wait_after_replica_wait(
+    pg: Any, project: Path, dbctl: Callable[..., Proc], tmp_path: Path
+) -> None:
+    import asyncpg
+
+    async def held() -> Proc:
+        holder = await asyncpg.connect(pg.dsn, timeout=10)
+        try:
+            async with holder.transaction():
+                await holder.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
+                return await asyncio.to_thread(
+                    dbctl, "prestart", "--url", pg.url, "--replica-wait", "1",
+                    "--format", "json", "--", "touch", str(tmp_path / "cmd-ran"), cwd=project,
+                )  # fmt: skip
+        finally:
+            await holder.close()
+
+    started = time.monotonic()
+    proc = asyncio.run(held())
+    assert proc.returncode == 1, proc.all
+    assert time.monotonic() - started < 30
+    rows = steps(proc)
+    assert (rows["lock"]["status"], rows["lock"]["code"]) == ("fail", "prestart.replica_timeout")
+    assert rows["schema"]["status"] == "skip"
+    assert not (tmp_path / "cmd-ran").exists()
+    assert state(pg)["items"] is None

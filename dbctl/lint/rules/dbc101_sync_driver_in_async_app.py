@@ -18,10 +18,16 @@ from dbctl.lint.semantic.vocabulary import SYNC_DRIVER_CALLS
 class SyncDriverInAsyncApp(Rule):
     """
     ## What it does
-    Flags a synchronous PostgreSQL driver (psycopg2, pg8000, psycopg 3's sync `connect`
-    or `ConnectionPool`) opened inside `async def` code, inside a sync function that
+    Flags a synchronous database driver (psycopg2, pg8000, psycopg 3's sync `connect`
+    or `ConnectionPool`, and the other DB-API drivers: sqlite3, PyMySQL, MySQLdb,
+    mysql-connector, oracledb, pyodbc) opened inside `async def` code, inside a sync function that
     `async def` code calls (directly or through other project functions), or at module
     level when async code then uses that connection or pool.
+
+    It follows the calls async code makes into project functions and classes: a class
+    whose `__init__` opens a sync pool (`self.pool = psycopg_pool.ConnectionPool(...)`)
+    and that an `async` lifespan or route constructs is reported at the pool. psycopg 3's
+    `AsyncConnection` and `AsyncConnectionPool`, asyncpg and aiopg are async.
 
     ## Why is this bad?
     A sync driver blocks the event loop for the whole network round trip: while one
@@ -53,7 +59,9 @@ class SyncDriverInAsyncApp(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
-    triggers: ClassVar[tuple[bytes, ...]] = (b"psycopg", b"pg8000", b"pgdb")
+    triggers: ClassVar[tuple[bytes, ...]] = (
+        b"psycopg", b"pg8000", b"pgdb", b"sqlite3", b"mysql", b"oracle", b"pyodbc"
+    )
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

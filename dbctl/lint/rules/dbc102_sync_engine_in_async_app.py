@@ -19,6 +19,10 @@ class SyncEngineInAsyncApp(Rule):
     handlers, or sync dependencies and helpers that async code calls. Reported where
     the engine is created, naming one async user.
 
+    It follows the engine through module-level factories, sessions and connections
+    derived from it, across modules, including middleware that stores a session on
+    `request.state`. `AsyncEngine(create_engine(...))` is async.
+
     ## Why is this bad?
     Every query through a sync engine blocks the event loop. Engines used only by
     Alembic's `env.py`, scripts, schedulers, tests or plain-`def` routes (FastAPI runs

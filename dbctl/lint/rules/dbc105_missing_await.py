@@ -18,6 +18,9 @@ class MissingAwait(Rule):
     async driver connection (`execute`, `commit`, `scalars`, `dispose`, …) called without
     `await`, as a statement or assigned to a name.
 
+    The receiver's kind is followed as for DBC103: annotations, factories, dependencies,
+    attributes (`self.session`, `request.state.db`) and helpers' return annotations.
+
     ## Why is this bad?
     The coroutine is created and never run: the query is not sent, the transaction is
     not committed, and Python only warns "coroutine was never awaited" at garbage

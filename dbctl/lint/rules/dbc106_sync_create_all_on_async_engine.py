@@ -18,6 +18,10 @@ class SyncCreateAllOnAsyncEngine(Rule):
     Flags `metadata.create_all(engine)` / `drop_all(engine)` given an `AsyncEngine` or
     `AsyncConnection`.
 
+    The engine is followed as for DBC103: module-level engines across modules,
+    annotations, attributes (`self.engine`, `app.state.engine`) and helpers' return
+    annotations.
+
     ## Why is this bad?
     `MetaData.create_all` is synchronous: with an async engine it fails
     (`'AsyncEngine' object has no attribute '_run_ddl_visitor'`). It must run on a

@@ -19,6 +19,9 @@ class DeprecatedOnEvent(Rule):
     Flags `@app.on_event("startup")` / `@app.on_event("shutdown")` and
     `app.add_event_handler(...)` on a FastAPI app or APIRouter.
 
+    It follows the app across modules (`from app.main import app`) and through
+    annotations (`def setup(app: FastAPI)`).
+
     ## Why is this bad?
     FastAPI deprecated event handlers in favour of a lifespan context manager; they are
     ignored as soon as a lifespan is set, and the engine created at startup is not tied

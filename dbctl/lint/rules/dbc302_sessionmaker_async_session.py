@@ -17,6 +17,8 @@ class SessionmakerAsyncSession(Rule):
     ## What it does
     Flags `sessionmaker(..., class_=AsyncSession)`.
 
+    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`).
+
     ## Why is this bad?
     `sessionmaker` is typed and documented for sync sessions; SQLAlchemy 2.0 has
     `async_sessionmaker`, which type checkers understand (`async with Session() as s`

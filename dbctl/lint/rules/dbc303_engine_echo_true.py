@@ -18,6 +18,8 @@ class EngineEchoTrue(Rule):
     Flags a literal `echo=True` (or `echo="debug"`) passed to `create_engine` /
     `create_async_engine`.
 
+    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`).
+
     ## Why is this bad?
     Every statement and its parameters are logged: noisy, slow, and it writes personal
     data and sometimes secrets into production logs. Drive it from settings instead.

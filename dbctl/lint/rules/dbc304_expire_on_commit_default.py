@@ -18,6 +18,8 @@ class ExpireOnCommitDefault(Rule):
     Flags an async session factory (`async_sessionmaker`, or `sessionmaker` with
     `class_=AsyncSession`) created without `expire_on_commit=False`.
 
+    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`).
+
     ## Why is this bad?
     After `await session.commit()` every loaded object is expired; the next attribute
     access tries to lazy-load, which an `AsyncSession` cannot do implicitly:

@@ -19,6 +19,9 @@ class EnginePerRequest(Rule):
     dependency (a `Depends(...)` target) or middleware. A function cached with
     `functools.lru_cache` / `functools.cache` is not flagged.
 
+    It follows routes, dependencies (`Depends`, `Annotated` aliases, router and app
+    `dependencies=[...]`), middleware and lifespans across modules.
+
     ## Why is this bad?
     Each request builds a new engine and a new connection pool, opens fresh
     connections (TLS and authentication included) and never disposes of them:

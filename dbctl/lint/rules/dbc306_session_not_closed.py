@@ -18,6 +18,9 @@ class SessionNotClosed(Rule):
     Flags a FastAPI dependency (a `Depends(...)` target) that `return`s a new session
     instead of `yield`ing it inside `with` / `try: … finally: close()`.
 
+    The session's kind is followed as for DBC103; returning an attribute
+    (`request.state.db`, opened and closed by middleware) is not reported.
+
     ## Why is this bad?
     Nobody closes a returned session: its connection goes back to the pool only when
     the garbage collector finds it, and under load the pool runs dry
@@ -67,8 +70,8 @@ class SessionNotClosed(Rule):
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
         assert isinstance(node, ast.Return)
         fn = ctx.function
-        if fn is None or node.value is None:
-            return
+        if fn is None or node.value is None or isinstance(node.value, ast.Attribute):
+            return  # an attribute (`request.state.db`) is its owner's to close
         canon = ctx.func_canonical(fn) or ""
         ctx.check_kind(
             cls, node, f"dependency `{fn.qualname}` returns a session that is never closed; "

@@ -26,6 +26,14 @@ class SyncIO:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncIOMethod:
+    """``receiver.name(...)`` calls a sync project method doing database I/O."""
+
+    receiver: Kind
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class Handler:
     """``qualname`` is a route, dependency, middleware or lifespan handler."""
 
@@ -53,7 +61,7 @@ class AsyncReached:
     qualname: str
 
 
-Condition = KindIn | SyncIO | Handler | Dependency | NotGenerator | AsyncReached
+Condition = KindIn | SyncIOMethod | SyncIO | Handler | Dependency | NotGenerator | AsyncReached
 _BY_TAG: dict[str, type[SyncIO | Handler | Dependency | NotGenerator | AsyncReached]] = {
     "sync_io": SyncIO,
     "handler": Handler,
@@ -67,6 +75,8 @@ _TAG = {cls: tag for tag, cls in _BY_TAG.items()}
 def encode_condition(cond: Condition) -> list[Any]:
     if isinstance(cond, KindIn):
         return ["kind_in", encode(cond.kind), *sorted(cond.wanted)]
+    if isinstance(cond, SyncIOMethod):
+        return ["sync_io_method", encode(cond.receiver), cond.name]
     return [_TAG[type(cond)], cond.qualname]
 
 
@@ -80,6 +90,9 @@ def decode_condition(data: list[Any]) -> Condition | None:
         if kind is None:
             return None
         return KindIn(kind, frozenset(Res(w) for w in data[2:] if w in _RES_VALUES))
+    if tag == "sync_io_method":
+        kind = decode(data[1]) if len(data) > 2 else None
+        return SyncIOMethod(kind, data[2]) if kind is not None else None
     cls = _BY_TAG.get(tag)
     return cls(data[1]) if cls is not None and len(data) > 1 else None
 

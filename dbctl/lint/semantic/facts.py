@@ -37,10 +37,13 @@ class FuncFacts:
     deps: list[str] = field(default_factory=list)
     alias_deps: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # canonical names it calls
+    #: methods it calls on values of known kind (``repo.list_users()``): (receiver, name)
+    method_calls: list[tuple[Kind, str]] = field(default_factory=list)
     uses: list[str] = field(default_factory=list)  # module-level names it loads (canonical)
     io: list[BlockingCall] = field(default_factory=list)
     ret: list[Kind] = field(default_factory=list)  # kinds it returns or yields
     gen: bool = False  # a generator (yields)
+    returns: Kind | None = None  # the kind its return annotation names
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -64,6 +67,10 @@ class FuncFacts:
             out["ret"] = [encode(k) for k in self.ret]
         if self.gen:
             out["gen"] = True
+        if self.method_calls:
+            out["mcalls"] = [[encode(k), name] for k, name in self.method_calls]
+        if self.returns is not None:
+            out["returns"] = encode(self.returns)
         return out
 
     @classmethod
@@ -81,6 +88,11 @@ class FuncFacts:
             if kind is not None:
                 f.io.append(BlockingCall(kind, frozenset(Res(r) for r in item[1:])))
         f.ret = _kinds(data.get("ret"))
+        for k, name in data.get("mcalls", ()):
+            kind = decode(k)
+            if kind is not None:
+                f.method_calls.append((kind, name))
+        f.returns = decode(data.get("returns"))
         return f
 
 
@@ -110,6 +122,10 @@ class ModuleFacts:
     aliases: dict[str, tuple[Kind | None, str]] = field(default_factory=dict)
     extra_deps: list[str] = field(default_factory=list)  # FastAPI(dependencies=[...])
     extra_routes: list[tuple[Kind, str]] = field(default_factory=list)  # add_api_route
+    classes: dict[str, list[str]] = field(default_factory=dict)  # local qualname -> bases
+    #: attribute assignments (``self.pool = …``, ``request.state.db = …``):
+    #: (owner kind, attribute, value kind)
+    members: list[tuple[Kind, str, Kind]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"imports": self.imports}
@@ -128,6 +144,10 @@ class ModuleFacts:
             out["extra_deps"] = self.extra_deps
         if self.extra_routes:
             out["extra_routes"] = [[encode(k), t] for k, t in self.extra_routes]
+        if self.classes:
+            out["classes"] = self.classes
+        if self.members:
+            out["members"] = [[encode(o), a, encode(k)] for o, a, k in self.members]
         return out
 
     @classmethod
@@ -144,4 +164,9 @@ class ModuleFacts:
             kind = decode(k)
             if kind is not None:
                 m.extra_routes.append((kind, t))
+        m.classes = dict(data.get("classes", {}))
+        for o, a, k in data.get("members", ()):
+            owner, kind = decode(o), decode(k)
+            if owner is not None and kind is not None:
+                m.members.append((owner, a, kind))
         return m

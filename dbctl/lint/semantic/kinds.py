@@ -4,9 +4,12 @@ A *concrete* kind (:class:`Res`) names a resource whose behaviour the library
 vocabulary describes: a sync engine, an ``AsyncSession``, a psycopg 2 cursor, a FastAPI
 app. A *symbolic* kind says how to find the concrete one once every module is known
 (the project index resolves it): :class:`Ref` a module-level name, :class:`Call` the
-result of calling a value, :class:`Method` the result of a method call, :class:`Dep`
-what a FastAPI dependency yields or returns, :class:`Alias` a dependency alias such as
-``SessionDep = Annotated[Session, Depends(f)]`` defined elsewhere.
+result of calling a value, :class:`Method` the result of a method call, :class:`Attr`
+an attribute of a value (``self.pool``, ``request.state.db``: a member of its owner),
+:class:`Dep` what a FastAPI dependency yields or returns, :class:`Alias` a dependency
+alias such as ``SessionDep = Annotated[Session, Depends(f)]`` defined elsewhere.
+:class:`Instance` (an instance of a project class) is what symbolic kinds may resolve
+to besides concrete ones: its attributes are the members its methods assign.
 
 :func:`encode` / :func:`decode` are the one codec between kinds and the JSON of the
 lint cache.
@@ -36,8 +39,12 @@ class Res(StrEnum):
     DRIVER_CURSOR = "driver_cursor"
     DRIVER_POOL = "driver_pool"
     ASYNC_DRIVER = "async_driver"
+    SYNC_INSPECTOR = "sync_inspector"  # sqlalchemy.inspect(sync engine or connection)
     FASTAPI_APP = "fastapi_app"
     ROUTER = "router"
+    REQUEST = "request"  # a Starlette/FastAPI Request or WebSocket
+    REQUEST_STATE = "request_state"  # request.state: members shared by the whole project
+    APP_STATE = "app_state"  # app.state, request.app.state
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +70,21 @@ class Method:
 
 
 @dataclass(frozen=True, slots=True)
+class Attr:
+    """The attribute ``name`` of a value of kind ``base``."""
+
+    name: str
+    base: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class Instance:
+    """An instance of the project class named ``qualname`` (canonical)."""
+
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
 class Dep:
     """What the dependency (a project function) ``qualname`` yields or returns."""
 
@@ -76,8 +98,10 @@ class Alias:
     qualname: str
 
 
-Symbolic = Ref | Call | Method | Dep | Alias
+Symbolic = Ref | Call | Method | Attr | Instance | Dep | Alias
 Kind = Res | Symbolic
+#: what a kind resolves to once every module is known
+Resolved = Res | Instance
 
 
 def encode(kind: Kind | None) -> Any:
@@ -91,6 +115,10 @@ def encode(kind: Kind | None) -> Any:
         return ["c", encode(kind.base)]
     if isinstance(kind, Method):
         return ["m", kind.name, encode(kind.base)]
+    if isinstance(kind, Attr):
+        return ["t", kind.name, encode(kind.base)]
+    if isinstance(kind, Instance):
+        return ["i", kind.qualname]
     if isinstance(kind, Dep):
         return ["d", kind.qualname]
     return ["a", kind.qualname]
@@ -115,6 +143,11 @@ def decode(data: Any) -> Kind | None:
         if tag == "m":
             base = decode(data[2])
             return Method(data[1], base) if base is not None else None
+        if tag == "t":
+            base = decode(data[2])
+            return Attr(data[1], base) if base is not None else None
+        if tag == "i":
+            return Instance(data[1])
         if tag == "d":
             return Dep(data[1])
         if tag == "a":

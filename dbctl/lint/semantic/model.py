@@ -15,21 +15,36 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dbctl.lint.context import literal_text
+from dbctl.lint.secrets import literal_text
 from dbctl.lint.semantic.conditions import Condition, KindIn, encode_condition
 from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
-from dbctl.lint.semantic.kinds import Alias, Call, Dep, Kind, Method, Ref, Res
-from dbctl.lint.semantic.nodes import keyword, loc
+from dbctl.lint.semantic.kinds import (
+    Alias,
+    Attr,
+    Call,
+    Dep,
+    Instance,
+    Kind,
+    Method,
+    Ref,
+    Res,
+)
+from dbctl.lint.semantic.nodes import arg_or_keyword, keyword, loc
 from dbctl.lint.semantic.vocabulary import (
     ASYNC_DRIVER_CALLS,
+    ATTR_RESULT,
     CALL_KINDS,
     CALL_RESULT,
     DEPENDS,
     DEPENDS_ROOTS,
+    INSPECT,
     METHOD_RESULT,
+    NAMESPACES,
+    RETURN_WRAPPERS,
     SQLA_CALL_KINDS,
     SQLA_TYPE_KINDS,
     SYNC_DRIVER_CALLS,
+    TYPE_KINDS,
     is_library,
     sqla_last,
 )
@@ -57,9 +72,9 @@ class Scope:
 
 def root_name(kind: Kind) -> str:
     """The first component of the qualified name a symbolic kind starts from."""
-    while isinstance(kind, Call | Method):
+    while isinstance(kind, Call | Method | Attr):
         kind = kind.base
-    if isinstance(kind, Ref | Dep | Alias):
+    if isinstance(kind, Ref | Dep | Alias | Instance):
         return kind.qualname.split(".", 1)[0]
     return ""
 
@@ -68,6 +83,14 @@ def method_result(base: Kind, method: str) -> Kind | None:
     if isinstance(base, Res):
         return METHOD_RESULT.get((base, method))
     return Method(method, base)
+
+
+def attr_result(base: Kind, name: str) -> Kind | None:
+    if isinstance(base, Res):
+        known = ATTR_RESULT.get((base, name))
+        if known is not None or base not in NAMESPACES:
+            return known
+    return Attr(name, base)
 
 
 def call_result(base: Kind) -> Kind | None:
@@ -207,7 +230,10 @@ class FileContext:
             return Ref(self.imports.get(node.id, f"{self.module}.{node.id}"))
         if isinstance(node, ast.Attribute):
             canon = self.canonical(node)
-            return Ref(canon) if canon else None
+            if canon:
+                return Ref(canon)
+            base = self.kind_of(node.value)
+            return attr_result(base, node.attr) if base is not None else None
         if isinstance(node, ast.Call):
             return self._call_kind(node)
         return None
@@ -223,6 +249,9 @@ class FileContext:
                 return Res.ASYNC_DRIVER
             last = sqla_last(canon)
             if last is not None:
+                if last == INSPECT:  # sqlalchemy.inspect(engine): an Inspector
+                    bind = self.kind_of(arg_or_keyword(node, 0, "subject"))
+                    return method_result(bind, INSPECT) if bind is not None else None
                 if last == "sessionmaker":
                     cls = keyword(node, "class_")
                     if cls is not None and sqla_last(self.canonical(cls)) == "AsyncSession":
@@ -245,16 +274,27 @@ class FileContext:
             _, local = self._local(func.id)
             if local is not None:
                 return call_result(local)
+        elif isinstance(func, ast.Call):  # sessionmaker(bind=engine)()
+            made = self._call_kind(func)
+            return call_result(made) if made is not None else None
         return None
 
-    def annotation(self, ann: ast.AST | None) -> tuple[Kind | None, str | None, bool]:
+    def annotation(
+        self, ann: ast.AST | None, *, returns: bool = False
+    ) -> tuple[Kind | None, str | None, bool]:
         """(kind, dependency, is the dependency an alias) of an annotation
-        (``Annotated[T, Depends(x)]``, ``T | None``, ``Optional[T]``, a string)."""
+        (``Annotated[T, Depends(x)]``, ``T | None``, ``Optional[T]``, a string; for a
+        return annotation also ``Iterator[T]``, ``Generator[T, …]`` and the like)."""
         dep: str | None = None
         while ann is not None:
             if isinstance(ann, ast.Subscript):
                 head = self.canonical(ann.value) or ""
                 last = head.rsplit(".", 1)[-1]
+                position = RETURN_WRAPPERS.get(last) if returns else None
+                if position is not None:
+                    args = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+                    ann = args[position] if args else None
+                    continue
                 if last == "Annotated" and isinstance(ann.slice, ast.Tuple) and ann.slice.elts:
                     for extra in ann.slice.elts[1:]:
                         dep = dep or self.depends_target(extra)
@@ -277,6 +317,8 @@ class FileContext:
             tail = sqla_last(canon)
             if tail:
                 return SQLA_TYPE_KINDS.get(tail), dep, False
+            if canon in TYPE_KINDS:
+                return TYPE_KINDS[canon], dep, False
             aliases = self.facts.aliases
             if isinstance(ann, ast.Name) and ann.id in aliases:  # SessionDep = Annotated[…]
                 kind, alias_dep = aliases[ann.id]
@@ -287,6 +329,11 @@ class FileContext:
                 if dep:
                     return Alias(canon), dep, False
                 return Alias(canon), canon, True
+            if (
+                canon and not is_library(canon) and isinstance(ann, ast.Name | ast.Attribute)
+                and not (isinstance(ann, ast.Name) and ann.id in _BUILTINS)
+            ):
+                return Instance(canon), dep, False  # a project class, if the index finds one
             return None, dep, False
         return None, dep, False
 
@@ -305,6 +352,12 @@ class FileContext:
         if isinstance(target, ast.Tuple | ast.List):
             for elt in target.elts:
                 self.bind(elt, None, None)
+            return
+        if isinstance(target, ast.Attribute):  # a member of its owner
+            if kind is not None:
+                owner = self.kind_of(target.value)
+                if owner is not None and (not isinstance(owner, Res) or owner in NAMESPACES):
+                    self.facts.members.append((owner, target.attr, kind))
             return
         if not isinstance(target, ast.Name):
             return

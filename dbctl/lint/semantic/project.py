@@ -25,13 +25,27 @@ from dbctl.lint.semantic.conditions import (
     KindIn,
     NotGenerator,
     SyncIO,
+    SyncIOMethod,
 )
 from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
-from dbctl.lint.semantic.kinds import Alias, Call, Dep, Kind, Method, Ref, Res
+from dbctl.lint.semantic.kinds import (
+    Alias,
+    Attr,
+    Call,
+    Dep,
+    Instance,
+    Kind,
+    Method,
+    Ref,
+    Res,
+    Resolved,
+)
 from dbctl.lint.semantic.vocabulary import (
     APP_KINDS,
+    ATTR_RESULT,
     CALL_RESULT,
     METHOD_RESULT,
+    NAMESPACES,
     SYNC_DERIVED,
 )
 
@@ -77,7 +91,8 @@ class ProjectIndex:
         self._funcs: dict[str, tuple[str, FuncFacts]] = {}  # filled on demand
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._sync_io: dict[str, bool] = {}
-        self._resolved: dict[tuple[Kind, str], Res | None] = {}
+        self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
+        self._classes: dict[str, tuple[str, str]] = {}  # class key -> (module, local)
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -125,9 +140,91 @@ class ProjectIndex:
         m = self.facts(mod)
         if local in m.funcs:
             return self._key(mod, local)
+        if local in m.classes:  # calling a class runs its __init__
+            return self.method(self._class_key(mod, local), "__init__")
+        head, dot, rest = local.partition(".")
+        if dot and "." not in rest and head in m.symbols:  # a method of a module-level object
+            owner = self.resolve(m.symbols[head], mod, depth + 1)
+            return self.method(owner.qualname, rest) if isinstance(owner, Instance) else None
         target = m.imports.get(local)
         if target and target != qn:
             return self.func(target, mod, depth + 1)
+        return None
+
+    # -- classes -------------------------------------------------------------------------
+    def cls(self, qn: str, from_module: str, depth: int = 0) -> str | None:
+        """The key (``module.qualname``) of a project class, following re-exports."""
+        n = self.normalize(qn, from_module)
+        if n is None or depth > _MAX_DEPTH:
+            return None
+        mod, local = n
+        m = self.facts(mod)
+        if local in m.classes:
+            return self._class_key(mod, local)
+        target = m.imports.get(local)
+        if target and target != qn:
+            return self.cls(target, mod, depth + 1)
+        return None
+
+    def _class_key(self, mod: str, local: str) -> str:
+        key = f"{mod}.{local}"
+        self._classes[key] = (mod, local)
+        return key
+
+    def _mro(self, key: str) -> Iterator[tuple[str, str, str]]:
+        """(class key, module, local) of a class and its project base classes."""
+        seen: set[str] = set()
+        todo = [key]
+        while todo and len(seen) <= _MAX_DEPTH:
+            k = todo.pop(0)
+            if k in seen or k not in self._classes:
+                continue
+            seen.add(k)
+            mod, local = self._classes[k]
+            yield k, mod, local
+            for base in self.facts(mod).classes.get(local, ()):
+                bk = self.cls(base, mod)
+                if bk is not None:
+                    todo.append(bk)
+
+    def method(self, class_key: str, name: str) -> str | None:
+        """The function key of method ``name`` of a project class (or its bases)."""
+        for _, mod, local in self._mro(class_key):
+            if f"{local}.{name}" in self.facts(mod).funcs:
+                return self._key(mod, f"{local}.{name}")
+        return None
+
+    @cached_property
+    def members(self) -> dict[tuple[str, str], list[tuple[str, Kind]]]:
+        """(owner, attribute) -> (module, kind) of every attribute assignment in the
+        project; owners are class keys and the ``request.state`` / ``app.state``
+        namespaces."""
+        out: dict[tuple[str, str], list[tuple[str, Kind]]] = {}
+        for m in self.all_facts():
+            for owner, attr, kind in m.members:
+                resolved = self.resolve(owner, m.module)
+                if isinstance(resolved, Instance):
+                    key = resolved.qualname
+                elif resolved in NAMESPACES:
+                    key = resolved.value
+                else:
+                    continue
+                out.setdefault((key, attr), []).append((m.module, kind))
+        return out
+
+    def _member(self, owner: Resolved, name: str, depth: int) -> Resolved | None:
+        if isinstance(owner, Res):
+            known = ATTR_RESULT.get((owner, name))
+            if known is not None or owner not in NAMESPACES:
+                return known
+            keys = [owner.value]
+        else:
+            keys = [k for k, _, _ in self._mro(owner.qualname)]
+        for key in keys:
+            for mod, kind in self.members.get((key, name), ()):
+                r = self.resolve(kind, mod, depth + 1)
+                if r is not None:
+                    return r
         return None
 
     def alias_dep(self, qn: str, from_module: str, depth: int = 0) -> str | None:
@@ -172,7 +269,7 @@ class ProjectIndex:
         return f"{kind} `{key[len(mod) + 1 :]}` at {where}"
 
     # -- kinds ---------------------------------------------------------------------------
-    def resolve(self, kind: Kind | None, from_module: str, depth: int = 0) -> Res | None:
+    def resolve(self, kind: Kind | None, from_module: str, depth: int = 0) -> Resolved | None:
         """The concrete kind of a (possibly symbolic) kind, memoised; cycles give None."""
         if kind is None or depth > _MAX_DEPTH:
             return None
@@ -186,16 +283,25 @@ class ProjectIndex:
         self._resolved[key] = result
         return result
 
-    def _resolve(self, kind: Kind, from_module: str, depth: int) -> Res | None:
+    def _resolve(self, kind: Kind, from_module: str, depth: int) -> Resolved | None:
         if isinstance(kind, Ref):  # a module-level name
             return self._ref_kind(kind.qualname, from_module, depth)
+        if isinstance(kind, Instance):
+            key = self.cls(kind.qualname, from_module)
+            return Instance(key) if key is not None else None
+        if isinstance(kind, Attr):
+            owner = self.resolve(kind.base, from_module, depth + 1)
+            return self._member(owner, kind.name, depth) if owner is not None else None
         if isinstance(kind, Call):
             if isinstance(kind.base, Ref):
+                key = self.cls(kind.base.qualname, from_module)
+                if key is not None:
+                    return Instance(key)
                 key = self.func(kind.base.qualname, from_module)
                 if key is not None:
                     return self._ret_kind(key, depth)
             base = self.resolve(kind.base, from_module, depth + 1)
-            return CALL_RESULT.get(base) if base else None
+            return CALL_RESULT.get(base) if isinstance(base, Res) else None
         if isinstance(kind, Alias):
             n = self.normalize(kind.qualname, from_module)
             if n is None:
@@ -209,13 +315,18 @@ class ProjectIndex:
                     alias_kind = Dep(dep)
                 return self.resolve(alias_kind, mod, depth + 1)
             target = m.imports.get(local)
-            return self.resolve(Alias(target), mod, depth + 1) if target else None
+            if target:
+                return self.resolve(Alias(target), mod, depth + 1)
+            return self.resolve(Instance(kind.qualname), from_module, depth + 1)
         if isinstance(kind, Dep):
             key = self.func(kind.qualname, from_module)
             return self._ret_kind(key, depth) if key else None
         if isinstance(kind, Method):
             base = self.resolve(kind.base, from_module, depth + 1)
-            if base:
+            if isinstance(base, Instance):
+                key = self.method(base.qualname, kind.name)
+                return self._ret_kind(key, depth) if key is not None else None
+            if base is not None:
                 return METHOD_RESULT.get((base, kind.name))
             if isinstance(kind.base, Ref):  # module.function(...) or module.factory(...)
                 ref = Ref(f"{kind.base.qualname}.{kind.name}")
@@ -223,7 +334,7 @@ class ProjectIndex:
             return None
         return None
 
-    def _ref_kind(self, qn: str, from_module: str, depth: int) -> Res | None:
+    def _ref_kind(self, qn: str, from_module: str, depth: int) -> Resolved | None:
         n = self.normalize(qn, from_module)
         if n is None:
             return None
@@ -234,15 +345,23 @@ class ProjectIndex:
         target = m.imports.get(local)
         if target and target != qn:
             return self.resolve(Ref(target), mod, depth + 1)
+        head, dot, rest = local.partition(".")
+        if dot and head in m.symbols:  # an attribute of a module-level object: app.state.pool
+            kind: Kind | None = m.symbols[head]
+            for name in rest.split("."):
+                kind = Attr(name, kind) if kind is not None else None
+            return self.resolve(kind, mod, depth + 1)
         return None
 
-    def _ret_kind(self, key: str, depth: int) -> Res | None:
+    def _ret_kind(self, key: str, depth: int) -> Resolved | None:
+        """What a function returns: the kinds of its return values, else what its
+        return annotation says."""
         mod, info = self.info(key)
         for k in info.ret:
             r = self.resolve(k, mod, depth + 1)
             if r:
                 return r
-        return None
+        return self.resolve(info.returns, mod, depth + 1)
 
     # -- roles ---------------------------------------------------------------------------
     @cached_property
@@ -294,12 +413,22 @@ class ProjectIndex:
         return self.routes | self.dependencies | self.middleware | self.lifespans
 
     def callees(self, key: str) -> Iterator[str]:
-        """The keys of the project functions ``key`` calls."""
+        """The keys of the project functions ``key`` calls (methods included)."""
         mod, info = self.info(key)
         for qn in info.calls:
             callee = self.func(qn, mod)
             if callee:
                 yield callee
+        for receiver, name in info.method_calls:
+            callee = self.method_of(receiver, name, mod)
+            if callee:
+                yield callee
+
+    def method_of(self, receiver: Kind, name: str, module: str) -> str | None:
+        """The key of the project method ``receiver.name`` (``None`` if the receiver is
+        not a project class instance)."""
+        owner = self.resolve(receiver, module)
+        return self.method(owner.qualname, name) if isinstance(owner, Instance) else None
 
     @cached_property
     def async_reached(self) -> dict[str, str]:
@@ -344,6 +473,9 @@ class ProjectIndex:
             return False
         if isinstance(cond, KindIn):
             return self.resolve(cond.kind, module) in cond.wanted
+        if isinstance(cond, SyncIOMethod):
+            key = self.method_of(cond.receiver, cond.name, module)
+            return key is not None and not self.info(key)[1].is_async and self.sync_io(key)
         key = self.func(cond.qualname, module)
         if key is None:
             return False

@@ -27,12 +27,22 @@ SYNC_IO_METHODS: dict[Res, frozenset[str]] = {
         {"execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback"}
     ),
     Res.SYNC_ENGINE: frozenset({"connect", "begin", "raw_connection"}),
-    Res.DRIVER_CONN: frozenset({"execute", "commit", "rollback"}),
+    Res.DRIVER_CONN: frozenset(
+        {"execute", "executemany", "executescript", "commit", "rollback"}
+    ),
     Res.DRIVER_CURSOR: frozenset(
         {"execute", "executemany", "fetchone", "fetchall", "fetchmany", "callproc",
          "copy_expert", "copy_from", "copy_to"}
     ),
-    Res.DRIVER_POOL: frozenset({"getconn"}),
+    Res.DRIVER_POOL: frozenset({"getconn", "connection", "close", "closeall", "wait", "check"}),
+    #: reflection: every Inspector query runs SQL on the engine
+    Res.SYNC_INSPECTOR: frozenset(
+        {"get_table_names", "get_view_names", "get_schema_names", "get_columns",
+         "get_indexes", "get_foreign_keys", "get_pk_constraint", "get_unique_constraints",
+         "get_check_constraints", "get_table_comment", "get_sequence_names", "has_table",
+         "has_schema", "has_index", "has_sequence", "get_multi_columns",
+         "get_materialized_view_names", "get_temp_table_names", "get_enums"}
+    ),
 }
 _ASYNC_SESSION_METHODS = frozenset(
     {"execute", "exec", "scalar", "scalars", "get", "get_one", "commit", "rollback", "flush",
@@ -71,6 +81,10 @@ DDL_METHODS = frozenset({"create_all", "drop_all"})
 DDL_SYNC_BINDS = frozenset({Res.SYNC_ENGINE, Res.SYNC_CONN})
 DDL_ASYNC_BINDS = frozenset({Res.ASYNC_ENGINE, Res.ASYNC_CONN})
 
+#: ``sqlalchemy.inspect(x)`` is read as the method ``x.inspect()`` (see METHOD_RESULT):
+#: an Inspector on a sync engine or connection; on an engine it connects right away
+INSPECT = "inspect"
+INSPECT_BLOCKS_ON = frozenset({Res.SYNC_ENGINE})
 #: Results of method calls on concrete kinds.
 METHOD_RESULT: dict[tuple[Res, str], Res] = {
     (Res.SYNC_ENGINE, "connect"): Res.SYNC_CONN,
@@ -87,7 +101,20 @@ METHOD_RESULT: dict[tuple[Res, str], Res] = {
     (Res.ASYNC_DRIVER, "cursor"): Res.ASYNC_DRIVER,
     (Res.ASYNC_DRIVER, "acquire"): Res.ASYNC_DRIVER,
     (Res.ASYNC_DRIVER, "connection"): Res.ASYNC_DRIVER,
+    (Res.SYNC_ENGINE, INSPECT): Res.SYNC_INSPECTOR,
+    (Res.SYNC_CONN, INSPECT): Res.SYNC_INSPECTOR,
 }
+#: Attributes of an engine or connection that are read without database I/O: a function
+#: that only reads them does not use the engine (DBC101/DBC102)
+METADATA_ATTRS = frozenset({"name", "url", "dialect", "driver", "echo", "closed"})
+#: Attributes of concrete kinds that are themselves known
+ATTR_RESULT: dict[tuple[Res, str], Res] = {
+    (Res.REQUEST, "state"): Res.REQUEST_STATE,
+    (Res.REQUEST, "app"): Res.FASTAPI_APP,
+    (Res.FASTAPI_APP, "state"): Res.APP_STATE,
+}
+#: Concrete kinds whose other attributes are members assigned by the project
+NAMESPACES = frozenset({Res.REQUEST_STATE, Res.APP_STATE})
 #: Results of calling a value of a concrete kind (a session factory makes a session).
 CALL_RESULT: dict[Res, Res] = {
     Res.SYNC_FACTORY: Res.SYNC_SESSION,
@@ -97,7 +124,7 @@ CALL_RESULT: dict[Res, Res] = {
 }
 
 #: Sync PostgreSQL driver entry points (canonical names) -> kind of what they return.
-SYNC_DRIVER_CALLS: dict[str, Res] = {
+SYNC_PG_DRIVER_CALLS: dict[str, Res] = {
     "psycopg2.connect": Res.DRIVER_CONN,
     "psycopg2.pool.SimpleConnectionPool": Res.DRIVER_POOL,
     "psycopg2.pool.ThreadedConnectionPool": Res.DRIVER_POOL,
@@ -112,6 +139,18 @@ SYNC_DRIVER_CALLS: dict[str, Res] = {
     "psycopg_pool.ConnectionPool": Res.DRIVER_POOL,
     "psycopg_pool.NullConnectionPool": Res.DRIVER_POOL,
     "pgdb.connect": Res.DRIVER_CONN,
+}
+#: ... and those of every sync DB-API driver
+SYNC_DRIVER_CALLS: dict[str, Res] = {
+    **SYNC_PG_DRIVER_CALLS,
+    "sqlite3.connect": Res.DRIVER_CONN,
+    "sqlite3.dbapi2.connect": Res.DRIVER_CONN,
+    "pymysql.connect": Res.DRIVER_CONN,
+    "MySQLdb.connect": Res.DRIVER_CONN,
+    "mysql.connector.connect": Res.DRIVER_CONN,
+    "oracledb.connect": Res.DRIVER_CONN,
+    "cx_Oracle.connect": Res.DRIVER_CONN,
+    "pyodbc.connect": Res.DRIVER_CONN,
 }
 ASYNC_DRIVER_CALLS = frozenset(
     {"asyncpg.connect", "asyncpg.create_pool", "asyncpg.pool.create_pool",
@@ -130,7 +169,68 @@ SQLA_TYPE_KINDS: dict[str, Res] = {
     "AsyncEngine": Res.ASYNC_ENGINE,
     "sessionmaker": Res.SYNC_FACTORY,
     "async_sessionmaker": Res.ASYNC_FACTORY,
+    "scoped_session": Res.SYNC_SCOPED,
+    "async_scoped_session": Res.ASYNC_SCOPED,
 }
+#: Other classes as annotations (canonical) -> kind: the sync DB-API drivers (psycopg 3's
+#: sync classes, psycopg2, pg8000, PyMySQL) and their async counterparts, FastAPI's app
+#: and request
+TYPE_KINDS: dict[str, Res] = {
+    **dict.fromkeys(
+        ("psycopg.Connection", "psycopg.connection.Connection", "psycopg2.extensions.connection",
+         "psycopg2.extras.DictConnection", "psycopg2.extras.RealDictConnection",
+         "psycopg2.extras.NamedTupleConnection", "psycopg2.extras.LoggingConnection",
+         "pg8000.Connection", "pg8000.dbapi.Connection", "pg8000.native.Connection",
+         "pg8000.legacy.Connection", "pymysql.Connection", "pymysql.connections.Connection",
+         "sqlite3.Connection"),
+        Res.DRIVER_CONN,
+    ),
+    **dict.fromkeys(
+        ("psycopg.Cursor", "psycopg.cursor.Cursor", "psycopg.ClientCursor", "psycopg.ServerCursor",
+         "psycopg.RawCursor", "psycopg2.extensions.cursor", "psycopg2.extras.DictCursor",
+         "psycopg2.extras.RealDictCursor", "psycopg2.extras.NamedTupleCursor",
+         "pg8000.Cursor", "pg8000.dbapi.Cursor", "pymysql.cursors.Cursor",
+         "pymysql.cursors.DictCursor", "sqlite3.Cursor"),
+        Res.DRIVER_CURSOR,
+    ),
+    **dict.fromkeys(
+        ("psycopg_pool.ConnectionPool", "psycopg_pool.NullConnectionPool",
+         "psycopg2.pool.SimpleConnectionPool", "psycopg2.pool.ThreadedConnectionPool",
+         "psycopg2.pool.AbstractConnectionPool"),
+        Res.DRIVER_POOL,
+    ),
+    **dict.fromkeys(
+        ("psycopg.AsyncConnection", "psycopg.connection_async.AsyncConnection",
+         "psycopg.AsyncCursor", "psycopg.AsyncClientCursor", "psycopg.AsyncServerCursor",
+         "psycopg.AsyncRawCursor", "psycopg_pool.AsyncConnectionPool",
+         "psycopg_pool.AsyncNullConnectionPool", "asyncpg.Connection",
+         "asyncpg.connection.Connection", "asyncpg.Pool", "asyncpg.pool.Pool"),
+        Res.ASYNC_DRIVER,
+    ),
+    **dict.fromkeys(
+        ("fastapi.FastAPI", "fastapi.applications.FastAPI", "starlette.applications.Starlette"),
+        Res.FASTAPI_APP,
+    ),
+    **dict.fromkeys(
+        ("fastapi.Request", "fastapi.requests.Request", "starlette.requests.Request",
+         "starlette.requests.HTTPConnection", "fastapi.WebSocket", "fastapi.websockets.WebSocket",
+         "starlette.websockets.WebSocket"),
+        Res.REQUEST,
+    ),
+}
+#: generic wrappers of a return annotation -> the position of the value's type
+#: (``Iterator[Session]``, ``Generator[Session, None, None]``, ``Coroutine[Any, Any, T]``)
+RETURN_WRAPPERS = {
+    "Iterator": 0, "Generator": 0, "AsyncIterator": 0, "AsyncGenerator": 0, "Iterable": 0,
+    "AsyncIterable": 0, "Awaitable": 0, "ContextManager": 0, "AsyncContextManager": 0,
+    "AbstractContextManager": 0, "AbstractAsyncContextManager": 0, "Coroutine": -1,
+}
+#: decorators whose first parameter is not an instance
+NOT_INSTANCE_METHODS = frozenset({"staticmethod", "classmethod"})
+#: Starlette's middleware base class: its ``dispatch(self, request, call_next)`` gets a Request
+MIDDLEWARE_BASES = frozenset(
+    {"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"}
+)
 #: SQLAlchemy constructors (last name component) -> kind of what they return
 SQLA_CALL_KINDS: dict[str, Res] = {
     "create_engine": Res.SYNC_ENGINE,
@@ -190,6 +290,10 @@ def sqla_last(canonical: str | None) -> str | None:
     if canonical and canonical.split(".", 1)[0] in SQLA_ROOTS:
         return canonical.rsplit(".", 1)[-1]
     return None
+
+
+#: the libraries a project folder must not be mistaken for (see dbctl.lint.engine.module_name)
+LIBRARY_ROOTS = STDLIB_HINT
 
 
 def is_library(canonical: str) -> bool:

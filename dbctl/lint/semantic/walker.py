@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.context import settings_defaults
 from dbctl.lint.semantic.facts import BlockingCall, FuncFacts
-from dbctl.lint.semantic.kinds import Dep, Res
+from dbctl.lint.semantic.kinds import Dep, Instance, Kind, Res
 from dbctl.lint.semantic.model import FileContext, Scope, root_name
 from dbctl.lint.semantic.nodes import arg_or_keyword, keyword
 from dbctl.lint.semantic.vocabulary import (
@@ -19,11 +19,17 @@ from dbctl.lint.semantic.vocabulary import (
     DDL_METHODS,
     DDL_SYNC_BINDS,
     ENV_GETTERS,
+    INSPECT,
+    INSPECT_BLOCKS_ON,
+    METADATA_ATTRS,
+    MIDDLEWARE_BASES,
+    NOT_INSTANCE_METHODS,
     ROUTE_METHODS,
     SETTINGS_BASES,
     SYNC_DRIVER_CALLS,
     SYNC_IO_KINDS_BY_METHOD,
     is_library,
+    sqla_last,
 )
 
 if TYPE_CHECKING:
@@ -96,6 +102,7 @@ class Walker:
         kw_type = ast.keyword
         assert attr_type not in handlers and kw_type not in handlers, "skipped over"
         name_hs = handlers.get(name_type, [])
+        metadata = METADATA_ATTRS
         const_hs = handlers.get(const_type, [])
         while stack:
             node = pop()
@@ -134,10 +141,14 @@ class Walker:
                     v, vt = item, type(item)
                     # leaves (and attribute chains down to their leaf) are handled right
                     # here instead of a trip through the stack: most nodes are leaves
+                    link = None
                     while vt is attr_type or vt is kw_type:
+                        link = v
                         v = v.value
                         vt = type(v)
                     if vt is name_type:
+                        if link is not None and getattr(link, "attr", None) in metadata:
+                            ctx.not_uses.add(id(v))  # `engine.url`: no database I/O
                         for h in name_hs:
                             h(v, ctx)
                     elif vt is const_type:
@@ -200,6 +211,8 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
     info = _function_info(node, ctx, scope)
     scope.info = info
     ctx.funcs[qn] = info
+    if node.returns is not None:
+        info.returns = ctx.annotation(node.returns, returns=True)[0]
     args = node.args
     env = scope.env
     for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
@@ -208,6 +221,7 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
         env[args.vararg.arg] = None
     if args.kwarg:
         env[args.kwarg.arg] = None
+    implicit = _implicit_params(node, ctx, parent, info)
     defaults: list[ast.expr | None] = [None] * (
         len(args.posonlyargs) + len(args.args) - len(args.defaults)
     ) + list(args.defaults)
@@ -222,8 +236,30 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
             (info.alias_deps if is_alias else info.deps).append(dep)
             if kind is None:
                 kind = Dep(dep)
-        env[a.arg] = kind
+        env[a.arg] = kind or implicit.get(a.arg)
     return scope
+
+
+def _implicit_params(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext, parent: Scope,
+    info: FuncFacts,
+) -> dict[str, Kind]:
+    """Kinds that parameters have by construction, whatever their annotation says
+    nothing about: ``self`` of a method (an instance of its class), the request of an
+    ``@app.middleware`` function or of a ``BaseHTTPMiddleware.dispatch``."""
+    positional = [*node.args.posonlyargs, *node.args.args]
+    out: dict[str, Kind] = {}
+    if isinstance(parent.node, ast.ClassDef) and positional:
+        decorators = {ctx.canonical(d) or "" for d in node.decorator_list}
+        if not any(d.rsplit(".", 1)[-1] in NOT_INSTANCE_METHODS for d in decorators):
+            out[positional[0].arg] = Instance(f"{ctx.module}.{parent.qualname}")
+            if node.name == "dispatch" and len(positional) > 1 and any(
+                ctx.canonical(b) in MIDDLEWARE_BASES for b in parent.node.bases
+            ):
+                out[positional[1].arg] = Res.REQUEST
+    elif info.middleware and positional:
+        out[positional[0].arg] = Res.REQUEST
+    return out
 
 
 def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext,
@@ -338,23 +374,30 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
     if fn is None or fn.info is None:
         return
     info = fn.info
+    awaited = id(node) in ctx.awaited  # an awaited call never blocks
     if canon is not None:
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
             info.io.append(BlockingCall(Res.DRIVER_CONN, frozenset({Res.DRIVER_CONN})))
         elif not is_library(canon):
             info.calls.append(canon)
+        elif sqla_last(canon) == INSPECT and not awaited:
+            bind = ctx.kind_of(arg_or_keyword(node, 0, "subject"))
+            if bind is not None:
+                info.io.append(BlockingCall(bind, INSPECT_BLOCKS_ON))
     if attr is None:
         return
     if attr == "dispose":
         ctx.not_uses.add(id(func.value))  # type: ignore[attr-defined]
     methods = SYNC_IO_KINDS_BY_METHOD.get(attr)
-    if methods:
+    base: Kind | None = None
+    if canon is None or methods:
         base = ctx.kind_of(func.value)  # type: ignore[attr-defined]
-        if base is not None and (
-            base in methods
-            or (not isinstance(base, Res) and not is_library(root_name(base)))
-        ):
-            info.io.append(BlockingCall(base, methods))
+        if canon is None and base is not None and not isinstance(base, Res):
+            info.method_calls.append((base, attr))  # a method of a project class?
+    if methods and base is not None and not awaited and (
+        base in methods or (not isinstance(base, Res) and not is_library(root_name(base)))
+    ):
+        info.io.append(BlockingCall(base, methods))
     if attr in DDL_METHODS:
         kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
         if kind is not None:
@@ -382,6 +425,10 @@ def _on_return(node: ast.AST, ctx: FileContext) -> None:
 def _on_class(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.ClassDef)
     bases = [ctx.canonical(b) for b in node.bases]
+    parent = ctx.scope.qualname
+    ctx.facts.classes[f"{parent}.{node.name}" if parent else node.name] = [
+        b for b in bases if b
+    ]
     if not any(b in SETTINGS_BASES or (b and b.rsplit(".", 1)[-1] in ctx.settings_classes)
                for b in bases):
         return
