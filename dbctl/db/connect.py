@@ -37,6 +37,9 @@ async def connect(url: DatabaseUrl, *, timeout: float, **extra: Any) -> Any:
     _quiet_asyncio(asyncio.get_running_loop())
     kwargs = url.asyncpg_kwargs(timeout=timeout)
     kwargs.setdefault("connection_class", GuardedConnection)
+    # no named prepared statements: behind a pooler in transaction mode they land on a
+    # server connection other clients inherit (dbctl's sessions are too short to gain)
+    kwargs["statement_cache_size"] = 0
     kwargs.update(extra)
     try:
         # asyncpg's own timeout covers the handshake; wait_for also bounds DNS.

@@ -28,6 +28,7 @@ from typing import Any
 
 import asyncpg
 
+from dbctl.checks.codes import hint as hint_for
 from dbctl.db.bounds import (
     CLOSE_GRACE,
     Bounds,
@@ -39,7 +40,21 @@ from dbctl.db.bounds import (
     ms,
 )
 from dbctl.db.errors import LOST_STATES, find_sqlstate
-from dbctl.errors import DbctlError
+from dbctl.errors import DatabaseError, DbctlError
+
+#: Server errors of the data commands that come with advice: SQLSTATE -> (code, hint).
+HINTS = {
+    "40P01": (
+        "db.deadlock",
+        "another session locked the same rows in the opposite order: retry, or seed the "
+        "tables one at a time (one file per run)",
+    ),
+    "53200": (
+        "server.out_of_shared_memory",
+        "one transaction locked more objects than the server's lock table holds: raise "
+        "max_locks_per_transaction (needs a restart), or create fewer tables per run",
+    ),
+}
 
 _GUARDED_STATEMENT_METHODS = frozenset(
     {"fetch", "fetchrow", "fetchval", "fetchmany", "executemany", "explain"}
@@ -185,6 +200,12 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
             return self._dbctl_lock_error
         if state == "57014" and "statement timeout" in str(carrier):
             return self._dbctl_statement_timeout()
+        if state in HINTS:
+            code, hint = HINTS[state]
+            message = (carrier.args[0] if carrier.args else str(carrier)).splitlines()[0]
+            return DatabaseError(
+                message + self._dbctl_suffix(), code=code, hint=hint, sqlstate=state
+            )
         if (
             state in LOST_STATES
             or _is_lost(exc)
@@ -196,8 +217,7 @@ class GuardedConnection(asyncpg.Connection):  # type: ignore[misc]  # asyncpg is
                 why = "the connection was reset" if reset else "the server closed the connection"
             return ConnectionLost(
                 f"lost the connection to {self.dbctl_target}: {why}{self._dbctl_suffix()}",
-                hint="the server restarted, crashed or was shut down, or the network dropped "
-                "the connection; retry when it is back (dbctl check --wait 30)",
+                hint=hint_for("connection.lost"),
                 sqlstate=state,
             )
         return None

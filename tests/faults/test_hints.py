@@ -11,17 +11,21 @@ from typing import Any
 import pytest
 
 from dbctl import sandbox
-from dbctl.db.errors import translate
 
 
-def test_a_deadlock_is_catalogued_with_a_hint(pg: Any) -> None:
-    """Two sessions lock two rows in opposite order: the server picks a victim (40P01)."""
-    import asyncpg
+def test_a_deadlock_comes_with_a_hint(pg: Any) -> None:
+    """Two dbctl sessions write two rows in opposite order: the server picks a victim
+    (40P01), and the connection layer names it."""
+    from dbctl.db.connect import connect
+    from dbctl.errors import DatabaseError
+    from dbctl.urls import analyze_url
 
     pg.sql("CREATE TABLE t (id int PRIMARY KEY)", "INSERT INTO t VALUES (1), (2)")
+    url = analyze_url(pg.url).url
+    assert url is not None
 
     async def session(first: int, second: int, both_hold: asyncio.Barrier) -> None:
-        conn = await asyncpg.connect(pg.dsn, timeout=10)
+        conn = await connect(url, timeout=10)
         try:
             async with conn.transaction():
                 await conn.execute("UPDATE t SET id = id WHERE id = $1", first)
@@ -37,9 +41,10 @@ def test_a_deadlock_is_catalogued_with_a_hint(pg: Any) -> None:
         )
 
     results = asyncio.run(both())
-    [exc] = [r for r in results if isinstance(r, BaseException)]
-    err = translate(exc, target="db:5432", timeout=5)
-    assert err is not None and err.code == "db.deadlock" and err.sqlstate == "40P01"
+    [err] = [r for r in results if isinstance(r, BaseException)]
+    assert isinstance(err, DatabaseError), err
+    assert err.code == "db.deadlock" and err.sqlstate == "40P01" and err.exit_code == 1
+    assert "nothing was written" in err.message
     assert err.hint is not None and "one at a time" in err.hint and "retry" in err.hint
 
 
