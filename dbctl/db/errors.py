@@ -49,15 +49,27 @@ def _server_message(exc: BaseException) -> str:
     return msg.splitlines()[0] if msg else type(exc).__name__
 
 
+def _named(exc: BaseException | None) -> DatabaseError | None:
+    """A DatabaseError that ``exc`` is or wraps (SQLAlchemy's ``.orig``, ``raise … from``);
+    never one that was merely being handled when ``exc`` happened (``__context__``)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DatabaseError):
+            return exc
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return None
+
+
 def translate(exc: BaseException, *, target: str, timeout: float) -> DatabaseError | None:
     """Map an exception raised while connecting/querying to a DatabaseError, or None.
 
     ``target`` is the masked ``host:port`` shown to the user. A dbctl error already in
     the chain (a guarded connection named the fault) is returned as it is.
     """
-    for cur in _chain(exc):
-        if isinstance(cur, DatabaseError):
-            return cur
+    named = _named(exc)
+    if named is not None:
+        return named
     state, carrier = find_sqlstate(exc)
     if state is not None:
         return _from_sqlstate(state, carrier, target)
