@@ -213,7 +213,8 @@ def mask_secrets_in_text(text: str) -> str:
         return m.group(0) if m.group("pw") in {MASK, "*****"} else m.group("head") + MASK + "@"
 
     def kv(m: re.Match[str]) -> str:
-        return m.group(0) if m.group("value") == MASK else m.group("head") + MASK
+        value = m.group("value")
+        return m.group(0) if value.strip("'{}") == MASK else m.group("head") + MASK
 
     text = _URL_USERINFO_RE.sub(userinfo, text)
     if "=" in text:

@@ -65,3 +65,9 @@ def test_masking_shows_the_structure_not_the_secret() -> None:
 def test_not_connection_strings_with_a_secret(text: str) -> None:
     assert keyvalue_secret(text) is None
     assert url_secrets(text) == []
+
+
+def test_already_masked_messages_are_left_as_written() -> None:
+    message = "hardcoded password passed to `asyncpg.connect()` (`password='***'`)"
+    assert mask_secrets_in_text(message) == message
+    assert mask_secrets_in_text("PWD={***};UID=a") == "PWD={***};UID=a"
