@@ -17,7 +17,7 @@ from dbctl.lint.semantic.vocabulary import (
     ASYNC_DRIVER_CALLS,
     ASYNC_ENGINE_FACTORIES,
     ENGINE_FACTORIES,
-    SYNC_DRIVER_CALLS,
+    SYNC_PG_DRIVER_CALLS,
     sqla_last,
 )
 
@@ -31,7 +31,7 @@ __all__ = [
 
 #: Calls that take connection credentials (for DBC202), besides the driver calls above.
 CONNECT_CALLS = frozenset(
-    set(SYNC_DRIVER_CALLS)
+    set(SYNC_PG_DRIVER_CALLS)
     | set(ASYNC_DRIVER_CALLS)
     | {
         "sqlalchemy.URL.create", "sqlalchemy.engine.URL.create", "sqlalchemy.engine.url.URL.create",

@@ -374,10 +374,14 @@ def _resolve(
                 (by_module[f.module], [code, *f.loc, f.message])
                 for f in project_rule.check_project(index)
             )
+    seen: set[tuple[str, str, int, int]] = set()
     for rel, (code, line, col, end_line, end_col, message) in raw:
         config = configs.get(rel, default)
         if code not in config.enabled:
             continue
+        if (rel, code, line, col) in seen:  # chained calls (`inspect(e).has_table()`)
+            continue
+        seen.add((rel, code, line, col))
         s = summaries[rel]
         if _suppressed(code, line, end_line, s):
             continue
