@@ -282,6 +282,8 @@ async def run(
     from sqlalchemy import event
     from sqlalchemy.exc import DBAPIError
 
+    from dbctl.db.bounds import current as current_bounds
+    from dbctl.db.bounds import ms
     from dbctl.db.connect import target_label
     from dbctl.db.engine import async_engine, driver_connection
     from dbctl.db.models import schema_map, table_schema
@@ -300,8 +302,11 @@ async def run(
             )
             async with aconn.begin():
                 # DDL waits for locks held by a running app: give up after --lock-timeout
-                # instead of hanging (the connection layer sets it with SET LOCAL: nothing
-                # outlives the transaction on a pooler)
+                # instead of hanging (SET LOCAL: nothing outlives the transaction on a
+                # pooler). It is also the statement that makes SQLAlchemy send BEGIN, so
+                # the advisory lock below is held until COMMIT.
+                lock_ms = ms(current_bounds().lock)
+                await aconn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_ms}'")
                 conn = await driver_connection(aconn)
                 recorder.current = "preflight"
                 missing_schemas = await preflight(conn, schemas, target)
