@@ -177,7 +177,9 @@ users_app = typer.Typer(
 TableOpt = Annotated[
     str | None,
     typer.Option(
-        "--table", help="The table (default: setting users_table, users).", show_default=False
+        "--table",
+        help="The table, TABLE or SCHEMA.TABLE (default: setting users_table, users).",
+        show_default=False,
     ),
 ]
 SearchOpt = Annotated[
@@ -200,7 +202,9 @@ def users_list(
     after: Annotated[
         str | None,
         typer.Option(
-            "--after", help="Keyset cursor: rows after this --order value.", show_default=False
+            "--after",
+            help="Keyset cursor printed by the previous page (or an --order value).",
+            show_default=False,
         ),
     ] = None,
     search: SearchOpt = None,
@@ -210,6 +214,19 @@ def users_list(
     ] = None,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Stream every row (constant memory).")
+    ] = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns", help="Comma-separated columns to show (default: all).", show_default=False
+        ),
+    ] = None,
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets",
+            help="Show columns named like secrets (password, token, api_key, …) unmasked.",
+        ),
     ] = False,
     fmt: Annotated[
         ListFormat | None,
@@ -242,6 +259,10 @@ def users_list(
                 order=order,
                 after=after,
                 limit=None if all_rows else limit,
+                columns=[c.strip() for c in columns.split(",") if c.strip()]
+                if columns is not None
+                else None,
+                show_secrets=show_secrets,
             )
         )
     except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done
