@@ -127,6 +127,15 @@ def seed(
             show_default=False,
         ),
     ] = None,
+    fake_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fake-column",
+            help="With --fake: COLUMN=PROVIDER_OR_VALUE, a Faker provider (e.g. "
+            "country_code) or a literal value for that column (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     schema: SchemaOpt = None,
     models: ModelsOpt = None,
     app_dir: AppDirOpt = None,
@@ -145,6 +154,8 @@ def seed(
     s = loaded.settings
     if (file is None) == (fake is None):
         raise UsageError("give a seed FILE or --fake N --table T")
+    if fake_column and fake is None:
+        raise UsageError("--fake-column goes with --fake N --table T")
     metadata = None
     if s.models is not None and file is not None:
         from dbctl.db.models import load_metadata
@@ -163,6 +174,7 @@ def seed(
             batch_size=batch_size,
             progress=progress_sink(),
             metadata=metadata,
+            fake_columns=fake_column,
         )
     )
     render_seed(result, fmt.value)
