@@ -1174,9 +1174,15 @@ async def run(
     started = time.perf_counter()
     conn = await connect(url, timeout=timeout)
     try:
-        # more session memory for the staging temp tables (before the first one is used)
-        await conn.execute("SET temp_buffers = '128MB'")
         async with conn.transaction():
+            # more memory for the staging temp tables; SET LOCAL (nothing outlives the
+            # transaction on a pooler), in a savepoint: a pooled session that used temp
+            # tables before refuses the change, which only costs speed
+            try:
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL temp_buffers = '128MB'")
+            except asyncpg.PostgresError:
+                pass
             if path is not None:
                 result = await seed_file(
                     conn,
