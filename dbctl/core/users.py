@@ -237,8 +237,10 @@ async def session(url: DatabaseUrl, *, timeout: float) -> AsyncIterator[Any]:
     try:
         tx = conn.transaction(readonly=True)
         await tx.start()
-        # SET LOCAL: nothing outlives the transaction on a pooled connection
-        await conn.execute("SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'iso_8601'")
+        # SET LOCAL: nothing outlives the transaction on a pooled server connection
+        await conn.execute(
+            "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'iso_8601'"
+        )
         try:
             yield conn
         except BrokenPipeError:
