@@ -27,7 +27,7 @@ from dbctl.lint.semantic.conditions import (
     SyncIO,
     SyncIOMethod,
 )
-from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
+from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_members
 from dbctl.lint.semantic.kinds import (
     Alias,
     Attr,
@@ -93,6 +93,7 @@ class ProjectIndex:
         self._sync_io: dict[str, bool] = {}
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
         self._classes: dict[str, tuple[str, str]] = {}  # class key -> (module, local)
+        self._members: dict[tuple[str, str], list[tuple[str, Kind]]] | None = None
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -104,8 +105,16 @@ class ProjectIndex:
             )
         return m
 
-    def all_facts(self) -> Iterator[ModuleFacts]:
-        for module in self.summaries:
+    def all_facts(self, *keys: str) -> Iterator[ModuleFacts]:
+        """Every module's facts; with ``keys``, only modules whose facts or functions
+        have one of them (the others are not decoded)."""
+        for module, s in self.summaries.items():
+            if keys:
+                facts = s["facts"]
+                if not any(k in facts for k in keys) and not any(
+                    k in f for f in facts.get("funcs", {}).values() for k in keys
+                ):
+                    continue
             yield self.facts(module)
 
     def app_facts(self) -> Iterator[ModuleFacts]:
@@ -194,37 +203,47 @@ class ProjectIndex:
                 return self._key(mod, f"{local}.{name}")
         return None
 
-    @cached_property
-    def members(self) -> dict[tuple[str, str], list[tuple[str, Kind]]]:
-        """(owner, attribute) -> (module, kind) of every attribute assignment in the
-        project; owners are class keys and the ``request.state`` / ``app.state``
-        namespaces."""
+    def _shared_members(self) -> dict[tuple[str, str], list[tuple[str, Kind]]]:
+        """(owner, attribute) -> (module, kind) of the attribute assignments whose owner
+        is not ``self`` of a class of their own module: ``request.state.db = …``,
+        ``app.state.pool = …``, ``obj.x = …``. Owners are class keys and the
+        ``request.state`` / ``app.state`` namespaces. Built once; only modules that have
+        such assignments are read."""
+        if self._members is not None:
+            return self._members
         out: dict[tuple[str, str], list[tuple[str, Kind]]] = {}
-        for m in self.all_facts():
-            for owner, attr, kind in m.members:
-                resolved = self.resolve(owner, m.module)
+        self._members = out  # lookups made while it is built see what is there so far
+        for module, s in self.summaries.items():
+            raw = s["facts"].get("members")
+            if not raw:
+                continue
+            for owner, attr, kind in decode_members(raw):
+                resolved = self.resolve(owner, module)
                 if isinstance(resolved, Instance):
                     key = resolved.qualname
                 elif resolved in NAMESPACES:
                     key = resolved.value
                 else:
                     continue
-                out.setdefault((key, attr), []).append((m.module, kind))
+                out.setdefault((key, attr), []).append((module, kind))
         return out
 
     def _member(self, owner: Resolved, name: str, depth: int) -> Resolved | None:
+        candidates: list[tuple[str, Kind]] = []
         if isinstance(owner, Res):
             known = ATTR_RESULT.get((owner, name))
             if known is not None or owner not in NAMESPACES:
                 return known
-            keys = [owner.value]
+            candidates.extend(self._shared_members().get((owner.value, name), ()))
         else:
-            keys = [k for k, _, _ in self._mro(owner.qualname)]
-        for key in keys:
-            for mod, kind in self.members.get((key, name), ()):
-                r = self.resolve(kind, mod, depth + 1)
-                if r is not None:
-                    return r
+            for key, mod, local in self._mro(owner.qualname):
+                own = self.facts(mod).class_members.get(local, {}).get(name, ())
+                candidates.extend((mod, kind) for kind in own)
+                candidates.extend(self._shared_members().get((key, name), ()))
+        for mod, kind in candidates:
+            r = self.resolve(kind, mod, depth + 1)
+            if r is not None:
+                return r
         return None
 
     def alias_dep(self, qn: str, from_module: str, depth: int = 0) -> str | None:
@@ -367,7 +386,7 @@ class ProjectIndex:
     @cached_property
     def routes(self) -> set[str]:
         out = self._decorated("route")
-        for m in self.all_facts():
+        for m in self.all_facts("extra_routes"):
             for recv, target in m.extra_routes:
                 key = self.func(target, m.module)
                 if key and self.resolve(recv, m.module) in APP_KINDS:
@@ -380,18 +399,22 @@ class ProjectIndex:
 
     def _decorated(self, field: str) -> set[str]:
         out: set[str] = set()
-        for m in self.all_facts():
-            for local, info in m.funcs.items():
-                if any(self.resolve(k, m.module) in APP_KINDS for k in getattr(info, field)):
+        for m in self.all_facts(field):
+            for local, raw in m.raw_funcs.items():
+                if field not in raw:
+                    continue
+                if any(self.resolve(k, m.module) in APP_KINDS
+                       for k in getattr(m.funcs[local], field)):
                     out.add(self._key(m.module, local))
         return out
 
     @cached_property
     def dependencies(self) -> set[str]:
         out: set[str] = set()
-        for m in self.all_facts():
-            for info in m.funcs.values():
-                out.update(self.dependencies_of(m.module, info))
+        for m in self.all_facts("deps", "alias_deps", "extra_deps"):
+            for local, raw in m.raw_funcs.items():
+                if "deps" in raw or "alias_deps" in raw:
+                    out.update(self.dependencies_of(m.module, m.funcs[local]))
             for dep in m.extra_deps:
                 key = self.func(dep, m.module)
                 if key:
@@ -401,7 +424,7 @@ class ProjectIndex:
     @cached_property
     def lifespans(self) -> set[str]:
         out: set[str] = set()
-        for m in self.all_facts():
+        for m in self.all_facts("lifespans"):
             for target in m.lifespans:
                 key = self.func(target, m.module)
                 if key:
@@ -436,9 +459,10 @@ class ProjectIndex:
         reached: dict[str, str] = {}
         todo: list[str] = []
         for m in self.app_facts():
-            for local, info in m.funcs.items():
-                if not info.is_async:
+            for local, raw in m.raw_funcs.items():
+                if not raw.get("async"):
                     continue
+                info = m.funcs[local]
                 caller = self._key(m.module, local)
                 for key in (*self.callees(caller), *self.dependencies_of(m.module, info)):
                     if key not in reached and not self.info(key)[1].is_async:
@@ -531,10 +555,11 @@ class ProjectIndex:
         reached = self.async_reached
         out: list[tuple[str, set[tuple[str, str]]]] = []
         for m in self.app_facts():
-            for local, info in m.funcs.items():
+            for local, raw in m.raw_funcs.items():
                 key = f"{m.module}.{local}"
-                if not info.is_async and key not in reached:
+                if not raw.get("async") and key not in reached:
                     continue
+                info = m.funcs[local]
                 key = self._key(m.module, local)
                 uses = {n for u in info.uses if (n := self.normalize(u, m.module)) is not None}
                 out.append((key, uses))
