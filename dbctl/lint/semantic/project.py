@@ -26,6 +26,7 @@ from dbctl.lint.semantic.conditions import (
     NotGenerator,
     SyncIO,
     SyncIOMethod,
+    decode_condition,
 )
 from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_members
 from dbctl.lint.semantic.kinds import (
@@ -94,6 +95,10 @@ class ProjectIndex:
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
         self._classes: dict[str, tuple[str, str]] = {}  # class key -> (module, local)
         self._members: dict[tuple[str, str], list[tuple[str, Kind]]] | None = None
+        self._mros: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        self._methods: dict[tuple[str, str], str | None] = {}
+        self._callees: dict[str, tuple[str, ...]] = {}
+        self._holds: dict[tuple[str, str], bool] = {}
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -180,8 +185,12 @@ class ProjectIndex:
         self._classes[key] = (mod, local)
         return key
 
-    def _mro(self, key: str) -> Iterator[tuple[str, str, str]]:
-        """(class key, module, local) of a class and its project base classes."""
+    def _mro(self, key: str) -> tuple[tuple[str, str, str], ...]:
+        """(class key, module, local) of a class and its project base classes (memoised)."""
+        done = self._mros.get(key)
+        if done is not None:
+            return done
+        out: list[tuple[str, str, str]] = []
         seen: set[str] = set()
         todo = [key]
         while todo and len(seen) <= _MAX_DEPTH:
@@ -190,18 +199,26 @@ class ProjectIndex:
                 continue
             seen.add(k)
             mod, local = self._classes[k]
-            yield k, mod, local
+            out.append((k, mod, local))
             for base in self.facts(mod).classes.get(local, ()):
                 bk = self.cls(base, mod)
                 if bk is not None:
                     todo.append(bk)
+        self._mros[key] = result = tuple(out)
+        return result
 
     def method(self, class_key: str, name: str) -> str | None:
         """The function key of method ``name`` of a project class (or its bases)."""
+        memo = (class_key, name)
+        if memo in self._methods:
+            return self._methods[memo]
+        found: str | None = None
         for _, mod, local in self._mro(class_key):
             if f"{local}.{name}" in self.facts(mod).funcs:
-                return self._key(mod, f"{local}.{name}")
-        return None
+                found = self._key(mod, f"{local}.{name}")
+                break
+        self._methods[memo] = found
+        return found
 
     def _shared_members(self) -> dict[tuple[str, str], list[tuple[str, Kind]]]:
         """(owner, attribute) -> (module, kind) of the attribute assignments whose owner
@@ -435,17 +452,23 @@ class ProjectIndex:
     def handlers(self) -> set[str]:
         return self.routes | self.dependencies | self.middleware | self.lifespans
 
-    def callees(self, key: str) -> Iterator[str]:
-        """The keys of the project functions ``key`` calls (methods included)."""
+    def callees(self, key: str) -> tuple[str, ...]:
+        """The keys of the project functions ``key`` calls, methods included (memoised)."""
+        done = self._callees.get(key)
+        if done is not None:
+            return done
         mod, info = self.info(key)
+        out: list[str] = []
         for qn in info.calls:
             callee = self.func(qn, mod)
             if callee:
-                yield callee
+                out.append(callee)
         for receiver, name in info.method_calls:
             callee = self.method_of(receiver, name, mod)
             if callee:
-                yield callee
+                out.append(callee)
+        self._callees[key] = result = tuple(out)
+        return result
 
     def method_of(self, receiver: Kind, name: str, module: str) -> str | None:
         """The key of the project method ``receiver.name`` (``None`` if the receiver is
@@ -491,6 +514,15 @@ class ProjectIndex:
         return result
 
     # -- deferred conditions -------------------------------------------------------------
+    def holds_json(self, data: list[Any], module: str) -> bool:
+        """:meth:`holds` for a condition as the cache stores it (memoised: the same
+        condition made in the same module recurs, e.g. every call of one helper)."""
+        key = (module, repr(data))
+        result = self._holds.get(key)
+        if result is None:
+            result = self._holds[key] = self.holds(decode_condition(data), module)
+        return result
+
     def holds(self, cond: Condition | None, module: str) -> bool:
         """Does the condition of a deferred finding (made in ``module``) hold?"""
         if cond is None:
