@@ -106,7 +106,7 @@ def read_scripts(config_path: Path) -> ScriptGraph:
 def _read_scripts(config_path: Path) -> ScriptGraph:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
+    from alembic.util.exc import CommandError
 
     saved_path = list(sys.path)  # prepend_sys_path in alembic.ini edits sys.path
     try:

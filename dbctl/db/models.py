@@ -103,7 +103,7 @@ def drop_ddl(metadata: MetaData, tables: list[Any] | None = None) -> list[str]:
 
 
 def _capture(metadata: MetaData, what: str, tables: list[Any] | None) -> list[str]:
-    from sqlalchemy import create_mock_engine
+    from sqlalchemy import create_mock_engine, make_url
 
     statements: list[str] = []
 
@@ -112,7 +112,7 @@ def _capture(metadata: MetaData, what: str, tables: list[Any] | None) -> list[st
         if text:
             statements.append(text)
 
-    engine = create_mock_engine("postgresql+asyncpg://", executor)
+    engine = create_mock_engine(make_url("postgresql+asyncpg://"), executor)
     if what == "create":
         metadata.create_all(engine, tables=tables, checkfirst=False)
     else:
