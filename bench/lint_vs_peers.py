@@ -1,18 +1,25 @@
-"""Time `dbctl lint` against ruff and bandit on a large real tree (the Django sdist).
+"""Time `dbctl lint` against ruff and bandit on two large real trees.
 
-    python bench/lint_vs_peers.py [--repeat 3] [--no-bandit]
+    python bench/lint_vs_peers.py [--repeat 3] [--no-bandit] [--tree django|apps|all]
 
-Downloads Django's sdist from PyPI once (pip download, cached under bench/.data/,
-git-ignored), then times in one run, interleaved, the median of --repeat runs:
+The trees: Django's sdist, and two of bench/realworld.py's pinned applications together
+(prefect and langflow-base, from the same verified downloads). Downloads once from PyPI
+(pip download, cached under bench/.data/, git-ignored), then times on each tree in one
+run, interleaved, the median of --repeat runs:
 
 - dbctl lint cold (--no-cache) and warm (cache filled by a previous run),
 - ruff check --no-cache --select S105,S106,S107,
 - bandit -q -r -t B105,B106,B107 (once: it is slow).
 
-Targets (issue 3): cold at least 10x faster than bandit; warm within 2x of ruff's
-no-cache time. Prints the times and the ratios; exit status 0 whether or not the
-targets are met (it measures, it does not gate). Uses the real `dbctl lint` CLI if it
-exists in this checkout, otherwise the engine through a tiny runner.
+Targets (issues 3 and 8): cold at least 10x faster than bandit; warm within 2x of
+ruff's no-cache time; peak memory of a cold run (its largest process, os.wait4's
+rusage) not above issue 8's baseline of about 210 MB on the two applications. Prints the
+times, peak memory and the ratios; exit status 0 whether or not the targets are met (it
+measures, it does not gate). Uses the real `dbctl lint` CLI if it exists in this
+checkout, otherwise the engine through a tiny runner.
+
+ruff comes with the test extra; bandit with the bench extra:
+``pip install -e '.[test,bench]'`` (without bandit the bandit ratio is skipped).
 """
 
 from __future__ import annotations
@@ -24,12 +31,16 @@ import statistics
 import subprocess
 import sys
 import tarfile
-import time
 from pathlib import Path
+
+import realworld  # bench/realworld.py: the pinned applications and their downloads
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 SPEC = "django==5.1.*"
+#: bench/realworld.py's applications that make the second tree, and its memory baseline
+PAIR = ("prefect", "langflow")
+PAIR_BASELINE_MB = 210
 PY = sys.executable
 BIN = Path(PY).parent
 
@@ -69,7 +80,7 @@ print(len(r.findings), r.files)
 """
 
 
-def tree() -> Path:
+def django_tree() -> Path:
     DATA.mkdir(parents=True, exist_ok=True)
     for d in sorted(DATA.glob("django-5.1*")):
         if d.is_dir():
@@ -88,6 +99,22 @@ def tree() -> Path:
     return next(d for d in sorted(DATA.glob("[dD]jango-5.1*")) if d.is_dir())
 
 
+def pair_tree() -> Path:
+    """The two applications of PAIR side by side in one tree (copied, not linked: the
+    linter does not follow symlinked directories)."""
+    apps = [realworld.BY_KEY[key] for key in PAIR]
+    target = realworld.DATA / "-".join(f"{a.key}-{a.version}" for a in apps)
+    marker = target / "pyproject.toml"
+    if marker.exists():
+        return target
+    shutil.rmtree(target, ignore_errors=True)
+    for app in apps:
+        shutil.copytree(realworld.fetch(app), target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("pyproject.toml", ".dbctl_cache"))
+    marker.write_text("# lint root for bench/lint_vs_peers.py (two unpacked wheels)\n")
+    return target
+
+
 def has_cli() -> bool:
     proc = subprocess.run(
         [PY, "-m", "dbctl", "lint", "--help"], check=False, capture_output=True, text=True
@@ -103,14 +130,16 @@ def dbctl_cmd(mode: str, cli: bool) -> list[str]:
     return [PY, "-c", RUNNER, mode]
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
-    start = time.perf_counter()
-    proc = subprocess.run(
-        cmd, check=False, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0, 1):
-        sys.exit(f"{cmd[0]} failed ({proc.returncode}): {proc.stderr.decode()[-500:]}")
+PEAKS: dict[str, float] = {}
+
+
+def timed(cmd: list[str], cwd: Path, label: str = "") -> float:
+    """Wall seconds of ``cmd``; its peak memory (MB) is kept in PEAKS[label] (max)."""
+    status, err, elapsed, peak = realworld.run_measured(cmd, cwd)
+    if status not in (0, 1):
+        sys.exit(f"{cmd[0]} failed ({status}): {err.decode(errors='replace')[-500:]}")
+    if label:
+        PEAKS[label] = max(PEAKS.get(label, 0.0), peak)
     return elapsed
 
 
@@ -119,17 +148,11 @@ def tool(name: str) -> str | None:
     return str(candidate) if candidate.exists() else shutil.which(name)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--no-bandit", action="store_true")
-    args = parser.parse_args()
-
-    root = tree()
+def measure(root: Path, args: argparse.Namespace, cli: bool) -> None:
     files = sum(1 for _ in root.rglob("*.py"))
-    cli = has_cli()
     ruff = tool("ruff")
     bandit = tool("bandit")
+    PEAKS.clear()
     print(f"tree: {root.name} ({files} .py files), cores: {os.cpu_count()}, "
           f"dbctl via {'the dbctl lint CLI' if cli else 'the engine (no CLI yet)'}")
 
@@ -140,30 +163,34 @@ def main() -> int:
     parse_script.write_text(PARSE_ONLY)
     for _ in range(args.repeat):
         runs["parse"].append(timed([PY, str(parse_script)], root))
-        runs["cold"].append(timed(dbctl_cmd("cold", cli), root))
-        runs["warm"].append(timed(dbctl_cmd("warm", cli), root))
+        runs["cold"].append(timed(dbctl_cmd("cold", cli), root, "cold"))
+        runs["warm"].append(timed(dbctl_cmd("warm", cli), root, "warm"))
         if ruff:
             runs["ruff"].append(timed(
                 [ruff, "check", "--no-cache", "--exit-zero", "--select", "S105,S106,S107", "-q",
-                 "."], root))
+                 "."], root, "ruff"))
     med = {k: statistics.median(v) for k, v in runs.items() if v}
     bandit_time = None
     if bandit and not args.no_bandit:
         bandit_time = timed([bandit, "-q", "-r", "-t", "B105,B106,B107", "-f", "json", "-o",
-                             os.devnull, "."], root)
+                             os.devnull, "."], root, "bandit")
 
     print(f"bare ast.parse, all cores:    {med['parse']:7.2f} s  (the floor for a cold run)")
-    print(f"dbctl lint cold (--no-cache): {med['cold']:7.2f} s")
-    print(f"dbctl lint warm:              {med['warm']:7.2f} s")
+    print(f"dbctl lint cold (--no-cache): {med['cold']:7.2f} s  peak {PEAKS['cold']:5.0f} MB")
+    print(f"dbctl lint warm:              {med['warm']:7.2f} s  peak {PEAKS['warm']:5.0f} MB")
     if "ruff" in med:
-        print(f"ruff --no-cache S105-S107:    {med['ruff']:7.2f} s")
+        print(f"ruff --no-cache S105-S107:    {med['ruff']:7.2f} s  peak {PEAKS['ruff']:5.0f} MB")
     if bandit_time is not None:
-        print(f"bandit B105-B107:             {bandit_time:7.2f} s")
+        print(f"bandit B105-B107:             {bandit_time:7.2f} s  "
+              f"peak {PEAKS['bandit']:5.0f} MB")
     print()
     if bandit_time is not None:
         ratio = bandit_time / med["cold"]
         verdict = "met" if ratio >= 10 else "NOT met"
         print(f"bandit / dbctl cold = {ratio:5.1f}x  (target >= 10x: {verdict})")
+    else:
+        print("bandit / dbctl cold: not measured (bandit is not installed: pip install "
+              "-e '.[bench]')")
     if "ruff" in med:
         ratio = med["warm"] / med["ruff"]
         verdict = "met" if ratio <= 2 else "NOT met"
@@ -172,6 +199,33 @@ def main() -> int:
     print(f"dbctl cold / bare parse = {med['cold'] / med['parse']:5.2f}x")
     if "ruff" in med:
         print(f"bare parse / ruff   = {med['parse'] / med['ruff']:5.1f}x")
+    if root.name.startswith(PAIR[0]):
+        verdict = "met" if PEAKS["cold"] <= PAIR_BASELINE_MB * 1.05 else "NOT met"
+        print(f"dbctl cold peak memory = {PEAKS['cold']:.0f} MB  (baseline about "
+              f"{PAIR_BASELINE_MB} MB: {verdict})")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--no-bandit", action="store_true")
+    parser.add_argument("--tree", choices=("django", "apps", "all"), default="all")
+    args = parser.parse_args()
+
+    cli = has_cli()
+    roots: list[Path] = []
+    try:
+        if args.tree in ("django", "all"):
+            roots.append(django_tree())
+        if args.tree in ("apps", "all"):
+            roots.append(pair_tree())
+    except realworld.HarnessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.status
+    for i, root in enumerate(roots):
+        if i:
+            print()
+        measure(root, args, cli)
     return 0
 
 

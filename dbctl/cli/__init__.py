@@ -93,9 +93,9 @@ def _root(
 
 
 def _register() -> None:
-    from dbctl.cli import check, config, data, lint, preflight, sandbox
+    from dbctl.cli import check, config, data, lint, preflight, prestart, sandbox
 
-    for module in (check, config, data, lint, preflight, sandbox):
+    for module in (check, config, data, lint, preflight, prestart, sandbox):
         module.register(app)
 
 

@@ -10,6 +10,7 @@ from dbctl.cli.common import HumanJson, load
 from dbctl.cli.options import (
     CheckModelsOpt,
     EnvFileOpt,
+    OfflineOpt,
     StrictOpt,
     TimeoutOpt,
     UrlsOpt,
@@ -18,6 +19,7 @@ from dbctl.cli.options import (
 
 
 def check(
+    ctx: typer.Context,
     *,
     url: UrlsOpt = None,
     env_file: EnvFileOpt = None,
@@ -25,6 +27,7 @@ def check(
     wait: WaitOpt = 0.0,
     strict: StrictOpt = False,
     models: CheckModelsOpt = None,
+    offline: OfflineOpt = False,
     fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
 ) -> None:
     """Say whether the app can use its database and, if not, exactly why.
@@ -32,26 +35,39 @@ def check(
     Checks config, dns, tcp, tls, auth, server, latency, capacity, session and
     privileges. Exit 0 healthy (warnings allowed), 1 a check failed (or a warning with
     --strict), 2 unusable configuration, 3 unreachable (retryable).
+
+    With -- CMD [ARGS]...: when healthy, dbctl becomes CMD (the exit code is CMD's; the
+    report goes to stderr); otherwise CMD is not run and the exit code is the check's.
     """
     import asyncio
 
+    from dbctl.cli.handoff import finish, report_stream, then_command
     from dbctl.core.check import resolve_targets, run_check_many, run_check_with_wait
     from dbctl.output.check import render_check, render_multi, retry_line, retry_line_named
 
+    cmd = then_command(ctx)
     single = url[0] if url and len(url) == 1 else None
     loaded = load(env_file, url=single, timeout=timeout, models=models)
     targets = resolve_targets(loaded, url)
     if targets is not None:
         multi = asyncio.run(
-            run_check_many(targets, wait_s=wait, strict=strict, on_retry=retry_line_named)
+            run_check_many(
+                targets, wait_s=wait, strict=strict, on_retry=retry_line_named, offline=offline
+            )
         )
-        render_multi(multi, fmt.value)
-        raise typer.Exit(multi.exit_code)
-    report = asyncio.run(run_check_with_wait(loaded, wait, strict, on_retry=retry_line))
-    render_check(report, fmt.value)
-    raise typer.Exit(report.exit_code)
+        with report_stream(cmd):
+            render_multi(multi, fmt.value)
+        finish(cmd, multi.exit_code)
+    report = asyncio.run(
+        run_check_with_wait(loaded, wait, strict, on_retry=retry_line, offline=offline)
+    )
+    with report_stream(cmd):
+        render_check(report, fmt.value)
+    finish(cmd, report.exit_code)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command("check")(check)
+    from dbctl.cli.handoff import HandoffCommand
+
+    app.command("check", cls=HandoffCommand)(check)

@@ -55,3 +55,11 @@ CheckModelsOpt = Annotated[
     str | None,
     typer.Option("--models", help="The app's models as MODULE:ATTR.", show_default=False),
 ]
+OfflineOpt = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Run only the checks that need no connection: the URL's hygiene and the "
+        "Alembic scripts (several heads, a revision graph that does not load).",
+    ),
+]

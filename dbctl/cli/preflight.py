@@ -12,6 +12,7 @@ from dbctl.cli.common import load
 from dbctl.cli.options import (
     CheckModelsOpt,
     EnvFileOpt,
+    OfflineOpt,
     StrictOpt,
     TimeoutOpt,
     UrlsOpt,
@@ -26,6 +27,7 @@ class PreflightFormat(StrEnum):
 
 
 def preflight(
+    ctx: typer.Context,
     *,
     path: Annotated[
         Path,
@@ -37,6 +39,7 @@ def preflight(
     wait: WaitOpt = 0.0,
     strict: StrictOpt = False,
     models: CheckModelsOpt = None,
+    offline: OfflineOpt = False,
     fmt: Annotated[
         PreflightFormat, typer.Option("--format", help="Output format.")
     ] = PreflightFormat.human,
@@ -46,9 +49,13 @@ def preflight(
     Exit 3 if the database is unreachable, else 1 if lint found something or a check
     failed (or warned, with --strict), else 0. With GITHUB_STEP_SUMMARY set, a Markdown
     summary is appended to that file.
+
+    With -- CMD [ARGS]...: on exit 0 dbctl becomes CMD (the report goes to stderr);
+    otherwise CMD is not run.
     """
     import asyncio
 
+    from dbctl.cli.handoff import finish, report_stream, then_command
     from dbctl.core.check import resolve_targets
     from dbctl.core.preflight import run_preflight
     from dbctl.lint.config import check_paths, load_lint_config
@@ -57,10 +64,11 @@ def preflight(
     from dbctl.output.lint import exit_code
     from dbctl.output.preflight import render_preflight
 
+    cmd = then_command(ctx)
     single = url[0] if url and len(url) == 1 else None
     loaded = load(env_file, url=single, timeout=timeout, models=models)
     targets = resolve_targets(loaded, url)
-    if targets is None:
+    if targets is None and not offline:
         loaded.database_url()  # no URL / unusable URL: exit 2 before any work
     paths = check_paths([path])
     config = load_lint_config()
@@ -75,11 +83,16 @@ def preflight(
             strict=strict,
             on_retry=retry_line,
             on_retry_named=retry_line_named,
+            offline=offline,
         )
     )
-    raise typer.Exit(render_preflight(report, fmt.value))
+    with report_stream(cmd):
+        code = render_preflight(report, fmt.value)
+    finish(cmd, code)
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
-    app.command("preflight")(preflight)
+    from dbctl.cli.handoff import HandoffCommand
+
+    app.command("preflight", cls=HandoffCommand)(preflight)

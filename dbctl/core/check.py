@@ -219,13 +219,18 @@ class _Run:
 # entry points
 
 
-async def run_check(loaded: LoadedSettings, *, strict: bool = False) -> CheckReport:
-    """Run every check against the configured target.
+async def run_check(
+    loaded: LoadedSettings, *, strict: bool = False, offline: bool = False
+) -> CheckReport:
+    """Run every check against the configured target (``offline``: only the checks that
+    need no connection — config and the migration scripts).
 
     Raises :class:`~dbctl.errors.ConfigError` (exit 2) when there is no URL or it cannot
-    be used at all; every other problem is a row of the report.
+    be used at all (offline, a missing URL is fine); every other problem is a row.
     """
     started = time.perf_counter()
+    if offline:
+        return _offline(loaded, strict, started)
     analysis = loaded.url_analysis()  # ConfigError when no URL
     if analysis.url is None:
         fatal = analysis.problems[-1]
@@ -244,14 +249,41 @@ async def run_check(loaded: LoadedSettings, *, strict: bool = False) -> CheckRep
         finally:
             await _close(conn)
     else:
+        from dbctl.core import migrations_check
+
         reason = "not run: an earlier check failed"
         if loaded.settings.models:
             extra.append(CheckResult("schema", "Schema", "skip", reason))
-        if loaded.settings.alembic_config:
-            extra.append(CheckResult("migrations", "Migrations", "skip", reason))
+        # several heads or a broken revision graph show without a database
+        row = migrations_check.run_without_database(loaded, "an earlier check failed")
+        if row is not None:
+            extra.append(row)
     run.skip_rest("not run: an earlier check failed")
     checks = run.ordered() + extra
     return _report(url.masked(), checks, run.unreachable, strict, started)
+
+
+def _offline(loaded: LoadedSettings, strict: bool, started: float) -> CheckReport:
+    """``check --offline``: the URL's hygiene (when there is one) and the migration
+    scripts; nothing is resolved or connected."""
+    from dbctl.core import migrations_check
+
+    run = _Run()
+    target = "(no database URL)"
+    if loaded.settings.url is None:
+        run.set("config", "skip", "no database URL configured (not needed offline)")
+    else:
+        analysis = loaded.url_analysis()
+        if analysis.url is None:
+            fatal = analysis.problems[-1]
+            raise ConfigError(fatal.message, hint=fatal.hint, code=fatal.code)
+        _check_config(run, analysis)
+        target = analysis.url.masked()
+    checks = run.ordered()
+    row = migrations_check.run_without_database(loaded, "--offline", offline=True)
+    if row is not None:
+        checks.append(row)
+    return _report(target, checks, False, strict, started)
 
 
 async def run_check_with_wait(
@@ -259,6 +291,8 @@ async def run_check_with_wait(
     wait_s: float,
     strict: bool = False,
     on_retry: Callable[[int, CheckReport, float], None] | None = None,
+    *,
+    offline: bool = False,
 ) -> CheckReport:
     """:func:`run_check`, retried with backoff while it fails for a transient reason
     (refused, timeout, DNS, starting up, too many connections) and ``wait_s`` seconds
@@ -268,7 +302,7 @@ async def run_check_with_wait(
     delay = 0.25
     attempt = 1
     while True:
-        report = await run_check(loaded, strict=strict)
+        report = await run_check(loaded, strict=strict, offline=offline)
         remaining = deadline - time.monotonic()
         if not report.retryable or remaining <= 0:
             return report
@@ -376,6 +410,7 @@ async def run_check_many(
     wait_s: float = 0.0,
     strict: bool = False,
     on_retry: Callable[[str, int, CheckReport, float], None] | None = None,
+    offline: bool = False,
 ) -> MultiReport:
     """Check every target concurrently (each with ``--wait`` semantics); the combined
     exit code is the worst: 3 (one unreachable) > 1 (one failed) > 0.
@@ -388,7 +423,10 @@ async def run_check_many(
 
     started = time.perf_counter()
     reports = await asyncio.gather(
-        *(run_check_with_wait(t, wait_s, strict, on_retry=named(n)) for n, t in targets)
+        *(
+            run_check_with_wait(t, wait_s, strict, on_retry=named(n), offline=offline)
+            for n, t in targets
+        )
     )
     pairs = [(name, report) for (name, _t), report in zip(targets, reports, strict=True)]
     exit_code = max((r.exit_code for _n, r in pairs), key=lambda c: _EXIT_RANK.get(c, 3))

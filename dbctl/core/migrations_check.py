@@ -18,8 +18,14 @@ pending revisions (oldest first) in ``data["pending"]``; ``fail``
 not know; ``warn`` when a configuration is found but Alembic is not installed, or
 when the role may not read ``alembic_version`` (looked up on the search_path, then in
 the ``db_schema`` setting).
-An Alembic configuration that is named but missing, or that Alembic cannot read,
-is a :class:`~dbctl.errors.ConfigError` (exit 2).
+
+Two outcomes need no database at all (:func:`run_without_database` reports them when
+the database is unreachable and for ``check --offline``): ``fail``
+``migrations.multiple_heads`` (the head ids in ``data["heads"]``: ``alembic upgrade
+head`` cannot choose) and ``fail`` ``migrations.invalid_graph`` (a revision file that
+does not import, a missing down revision, a cycle, a revision defined twice).
+An Alembic configuration that is named but missing, or that Alembic cannot read
+(no such ``script_location``), is a :class:`~dbctl.errors.ConfigError` (exit 2).
 """
 
 from __future__ import annotations
@@ -85,6 +91,10 @@ def find_config(loaded: LoadedSettings, cwd: Path | None = None) -> Path | None:
     return None
 
 
+class InvalidGraph(Exception):
+    """The revision graph does not load: ``str(exc)`` says why (one line)."""
+
+
 #: Script graphs already read in this process, by (config file, its mtime): checking
 #: several targets at once reads the scripts once.
 _GRAPHS: dict[tuple[str, int], ScriptGraph] = {}
@@ -93,8 +103,8 @@ _GRAPHS: dict[tuple[str, int], ScriptGraph] = {}
 def read_scripts(config_path: Path) -> ScriptGraph:
     """Read the script directory named by ``config_path`` with Alembic's ScriptDirectory.
 
-    Raises ImportError when Alembic is not installed, ConfigError when the
-    configuration or the scripts cannot be read.
+    Raises ImportError when Alembic itself is not installed, ConfigError when the
+    configuration cannot be read, InvalidGraph when the revisions do not form a graph.
     """
     key = (str(config_path.resolve()), config_path.stat().st_mtime_ns)
     graph = _GRAPHS.get(key)
@@ -103,36 +113,42 @@ def read_scripts(config_path: Path) -> ScriptGraph:
     return graph
 
 
-def _read_scripts(config_path: Path) -> ScriptGraph:
+def alembic_config(config_path: Path, **kwargs: Any) -> Any:
+    """Alembic's ``Config`` for ``config_path``; a relative ``script_location`` is taken
+    next to the ini when that directory exists (dbctl may run elsewhere: preflight ./app)."""
     from alembic.config import Config
+
+    cfg = Config(str(config_path), **kwargs)
+    location = cfg.get_main_option("script_location")
+    if location and ":" not in location and not Path(location).is_absolute():
+        beside = config_path.parent / location
+        if beside.is_dir():
+            cfg.set_main_option("script_location", str(beside))
+    return cfg
+
+
+def _read_scripts(config_path: Path) -> ScriptGraph:
+    import alembic  # noqa: F401 - ImportError here means "Alembic is not installed"
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
 
     saved_path = list(sys.path)  # prepend_sys_path in alembic.ini edits sys.path
     try:
-        with warnings.catch_warnings():  # Alembic's deprecation notes are not dbctl's
-            warnings.simplefilter("ignore", DeprecationWarning)
-            cfg = Config(str(config_path))
-            location = cfg.get_main_option("script_location")
-            if location and ":" not in location and not Path(location).is_absolute():
-                # Alembic resolves it against the cwd, but dbctl may run elsewhere
-                # (preflight ./app): a directory next to the ini is the one meant
-                beside = config_path.parent / location
-                if beside.is_dir():
-                    cfg.set_main_option("script_location", str(beside))
-            script = ScriptDirectory.from_config(cfg)
-            heads = tuple(sorted(script.get_heads()))
-            newest_first = list(script.walk_revisions())
-    except CommandError as exc:
-        raise ConfigError(
-            f"cannot read the Alembic scripts of {config_path}: {exc}",
-            hint="check script_location in the Alembic configuration",
-        ) from None
-    except Exception as exc:  # revision graph errors, broken revision files
-        raise ConfigError(
-            f"cannot read the Alembic scripts of {config_path}: "
-            f"{type(exc).__name__}: {exc}"
-        ) from None
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("ignore", DeprecationWarning)  # Alembic's, not dbctl's
+            warnings.simplefilter("always", UserWarning)
+            try:
+                script = ScriptDirectory.from_config(alembic_config(config_path))
+            except CommandError as exc:
+                raise ConfigError(
+                    f"cannot read the Alembic scripts of {config_path}: {exc}",
+                    hint="check script_location in the Alembic configuration",
+                ) from None
+            try:
+                heads = tuple(sorted(script.get_heads()))
+                newest_first = list(script.walk_revisions())
+            except Exception as exc:  # broken revision files, missing revisions, cycles
+                raise InvalidGraph(_graph_error(exc, [str(w.message) for w in caught])) from None
     finally:
         sys.path[:] = saved_path
     parents: dict[str, tuple[str, ...]] = {}
@@ -141,6 +157,22 @@ def _read_scripts(config_path: Path) -> ScriptGraph:
         parents[sc.revision] = down
     order = tuple(sc.revision for sc in reversed(newest_first))
     return ScriptGraph(heads, parents, order)
+
+
+def _graph_error(exc: Exception, warned: list[str]) -> str:
+    """One line: what Alembic raised (a bare KeyError is explained by its warning)."""
+    notes = [" ".join(w.split()).rstrip(",") for w in warned if w]
+    if isinstance(exc, KeyError) and notes:
+        return "; ".join(notes)  # "Revision zzz referenced from zzz -> c (head), is not present"
+    if isinstance(exc, SyntaxError):
+        where = f"{Path(exc.filename).name}, line {exc.lineno}" if exc.filename else ""
+        text = f"SyntaxError: {exc.msg}" + (f" ({where})" if where else "")
+    elif isinstance(exc, KeyError):
+        text = f"revision {exc.args[0] if exc.args else '?'} is not present"
+    else:
+        first = (str(exc).splitlines() or [""])[0]
+        text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return "; ".join([text, *notes])
 
 
 def _as_tuple(value: Any) -> tuple[str, ...]:
@@ -229,17 +261,16 @@ def evaluate(graph: ScriptGraph, applied: list[str] | None, config: str) -> Chec
             TITLE,
             "fail",
             f"{count} migration{'s' if count != 1 else ''} pending ({where}; "
-            f"head {_list(graph.heads)}): {_few(pending)}",
+            f"head {_list(graph.heads)}): {few(pending)}",
             code="migrations.behind",
-            hint=f"run `alembic upgrade {'heads' if len(graph.heads) > 1 else 'head'}` "
-            "before starting the app",
+            hint="run `alembic upgrade head` (or `dbctl prestart`) before starting the app",
             data=data,
         )
     summary = f"at head {_list(graph.heads)}" if graph.heads else "no migration scripts yet"
     return CheckResult(CHECK_ID, TITLE, "pass", summary, data=data)
 
 
-def _few(revisions: list[str], shown: int = 5) -> str:
+def few(revisions: list[str], shown: int = 5) -> str:
     """The first revisions, then how many more (the full list is in ``data``)."""
     if len(revisions) <= shown:
         return ", ".join(revisions)
@@ -250,30 +281,89 @@ def _list(revisions: tuple[str, ...] | list[str]) -> str:
     return ", ".join(revisions) if revisions else "none"
 
 
-async def run(conn: Any, loaded: LoadedSettings) -> CheckResult | None:
-    """Return the ``migrations`` row (``migrations.behind`` / ``migrations.unknown_revision``),
-    or None when no Alembic configuration is found."""
+@dataclass(slots=True)
+class Scripts:
+    """What reading the scripts gave: the graph, or the finished row that says why not
+    (Alembic missing, a graph that does not load, several heads)."""
+
+    config: str
+    graph: ScriptGraph | None
+    row: CheckResult | None
+
+
+def read_project(loaded: LoadedSettings) -> Scripts | None:
+    """Find the Alembic configuration and read its scripts; no database involved.
+
+    None when there is no Alembic configuration."""
     started = time.perf_counter()
     config_path = find_config(loaded)
     if config_path is None:
         return None
     shown = _display(config_path)
+    row: CheckResult | None = None
+    graph: ScriptGraph | None = None
     try:
         graph = read_scripts(config_path)
     except ImportError:
-        return CheckResult(
+        row = CheckResult(
             CHECK_ID,
             TITLE,
             "warn",
             f"Alembic configuration found ({shown}) but Alembic is not installed; "
             "migrations not checked",
-            duration_ms=(time.perf_counter() - started) * 1000,
             hint=f"pip install '{DISTRIBUTION}[alembic]'",
             data={"config": shown},
         )
+    except InvalidGraph as exc:
+        row = CheckResult(
+            CHECK_ID,
+            TITLE,
+            "fail",
+            f"the revision graph of {shown} does not load: {exc}",
+            code="migrations.invalid_graph",
+            hint="fix the revision named above (down_revision must name an existing "
+            "revision; no revision id twice); `alembic heads` shows the same error",
+            data={"config": shown, "error": str(exc)},
+        )
+    else:
+        if len(graph.heads) > 1:
+            row = multiple_heads(graph, shown)
+    if row is not None:
+        row.duration_ms = (time.perf_counter() - started) * 1000
+    return Scripts(shown, graph, row)
+
+
+def multiple_heads(graph: ScriptGraph, config: str) -> CheckResult:
+    """The ``migrations.multiple_heads`` failure: ``alembic upgrade head`` cannot choose."""
+    return CheckResult(
+        CHECK_ID,
+        TITLE,
+        "fail",
+        f"{len(graph.heads)} heads in the migration scripts: {_list(graph.heads)} "
+        "(`alembic upgrade head` refuses to choose)",
+        code="migrations.multiple_heads",
+        hint="two branches added revisions on the same parent: `alembic merge heads -m "
+        "merge` and commit the merge revision",
+        data={"config": config, "heads": list(graph.heads)},
+    )
+
+
+async def run(conn: Any, loaded: LoadedSettings) -> CheckResult | None:
+    """Return the ``migrations`` row (``migrations.behind`` / ``unknown_revision`` /
+    ``multiple_heads`` / ``invalid_graph``), or None when no Alembic configuration is
+    found."""
+    started = time.perf_counter()
+    scripts = read_project(loaded)
+    if scripts is None:
+        return None
+    graph, shown = scripts.graph, scripts.config
+    if graph is None or (scripts.row is not None and scripts.row.status == "warn"):
+        return scripts.row
     try:
         applied = await read_applied(conn, loaded.settings.db_schema)
     except VersionTableUnreadable as exc:
+        if scripts.row is not None:
+            return scripts.row
         return CheckResult(
             CHECK_ID,
             TITLE,
@@ -285,8 +375,39 @@ async def run(conn: Any, loaded: LoadedSettings) -> CheckResult | None:
             data={"config": shown, "heads": list(graph.heads), "sqlstate": exc.sqlstate},
         )
     result = evaluate(graph, applied, shown)
+    if scripts.row is not None:  # several heads: that failure first, the database's state
+        row = scripts.row  # in its summary and data
+        row.summary += f"; database: {result.summary}"
+        row.data = {**result.data, **row.data}
+        result = row
     result.duration_ms = (time.perf_counter() - started) * 1000
     return result
+
+
+def run_without_database(
+    loaded: LoadedSettings, reason: str, *, offline: bool = False
+) -> CheckResult | None:
+    """The ``migrations`` row when there is no connection (``reason``: an earlier check
+    failed, or ``--offline``): what the scripts alone show. A failure (several heads, a
+    graph that does not load) is reported; otherwise the row names the heads and is a
+    ``pass`` when offline was asked for, else a ``skip``."""
+    started = time.perf_counter()
+    scripts = read_project(loaded)
+    if scripts is None:
+        return None
+    if scripts.row is not None:
+        return scripts.row
+    assert scripts.graph is not None
+    heads = scripts.graph.heads
+    at = f"head {_list(heads)}" if heads else "no migration scripts yet"
+    return CheckResult(
+        CHECK_ID,
+        TITLE,
+        "pass" if offline else "skip",
+        f"scripts read ({at}); the database's revision not compared: {reason}",
+        duration_ms=(time.perf_counter() - started) * 1000,
+        data={"config": scripts.config, "heads": list(heads)},
+    )
 
 
 def _display(path: Path) -> str:

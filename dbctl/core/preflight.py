@@ -72,6 +72,7 @@ async def run_preflight(
     strict: bool = False,
     on_retry: Callable[[int, CheckReport, float], None] | None = None,
     on_retry_named: Callable[[str, int, CheckReport, float], None] | None = None,
+    offline: bool = False,
 ) -> PreflightReport:
     """Lint ``paths`` and check the database(s) concurrently."""
     started = time.perf_counter()
@@ -80,10 +81,12 @@ async def run_preflight(
     try:
         if targets is not None:
             check = await run_check_many(
-                targets, wait_s=wait_s, strict=strict, on_retry=on_retry_named
+                targets, wait_s=wait_s, strict=strict, on_retry=on_retry_named, offline=offline
             )
         else:
-            check = await run_check_with_wait(loaded, wait_s, strict, on_retry=on_retry)
+            check = await run_check_with_wait(
+                loaded, wait_s, strict, on_retry=on_retry, offline=offline
+            )
     except BaseException:
         lint_task.cancel()
         raise

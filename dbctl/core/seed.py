@@ -208,6 +208,15 @@ class _Batch:
     where: str = ""
 
 
+def check_file(path: Path) -> None:
+    """UsageError (exit 2) unless ``path`` is a file of a known seed format."""
+    _format_of(path)
+    if not path.is_file():
+        raise UsageError(
+            f"seed file is a directory: {path}" if path.is_dir() else f"seed file not found: {path}"
+        )
+
+
 def _format_of(path: Path) -> str:
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
@@ -799,13 +808,7 @@ async def run(
     if batch_size < 1:
         raise UsageError("--batch-size must be at least 1")
     if path is not None:
-        _format_of(path)
-        if not path.is_file():
-            raise UsageError(
-                f"seed file is a directory: {path}"
-                if path.is_dir()
-                else f"seed file not found: {path}"
-            )
+        check_file(path)
     started = time.perf_counter()
     conn = await connect(url, timeout=timeout)
     try:

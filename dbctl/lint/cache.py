@@ -26,7 +26,7 @@ from typing import Any
 from dbctl import __version__
 
 #: Bump when the summary format or any rule's logic changes.
-SCHEMA = 5
+SCHEMA = 6
 
 
 def content_hash(data: bytes) -> str:

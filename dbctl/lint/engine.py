@@ -3,7 +3,7 @@
 Steps: discovery (directories recurse, explicit files always linted, default excludes,
 ``.gitignore`` files and ``config.exclude`` through pathspec) -> per-file analysis
 (:func:`analyze`, cached by content hash, in a process pool for large trees) -> the
-project index over all summaries (:mod:`dbctl.lint.index`) resolves the deferred
+project index over all summaries (:mod:`dbctl.lint.semantic.project`) resolves the deferred
 findings and the project-wide rule DBC102 -> configuration and inline suppression ->
 findings sorted by path, line, column.
 
@@ -48,8 +48,17 @@ _TEST_DIRS = frozenset({"tests", "test", "testing"})
 
 # -- per-file analysis (runs in worker processes) ---------------------------------------
 def module_name(rel: str) -> tuple[str, bool]:
-    """Dotted module name of a root-relative POSIX path and whether it is a package."""
+    """Dotted module name of a root-relative POSIX path and whether it is a package.
+
+    As Python imports it: a folder at the top of the tree named like a library dbctl
+    models (a ``fastapi/`` or ``sqlalchemy/`` folder of scripts) is not that library
+    (``import fastapi`` finds the installed one first), so its files are modules of
+    their own (``fastapi/db.py`` is ``db``, as ``python fastapi/run.py`` imports it)."""
+    from dbctl.lint.semantic.vocabulary import LIBRARY_ROOTS
+
     parts = [p for p in rel.split("/") if p not in {"", ".", ".."}]
+    if len(parts) > 1 and parts[0] in LIBRARY_ROOTS:
+        parts = parts[1:]
     if not parts:
         return "__main__", False
     last = parts[-1]
@@ -148,7 +157,8 @@ _WALKER: Any = None
 
 def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
     global _WALKER  # noqa: PLW0603 - built once per process
-    from dbctl.lint.context import FileContext, Walker
+    from dbctl.lint.semantic.model import FileContext
+    from dbctl.lint.semantic.walker import Walker
 
     if _WALKER is None:
         from dbctl.lint.registry import ALL_RULES
@@ -165,15 +175,7 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         "module": module,
         "test": ctx.is_test,
         "alembic": ctx.is_alembic,
-        "imports": ctx.imports,
-        "symbols": ctx.symbols,
-        "sym_loc": {k: v for k, v in ctx.sym_loc.items() if ctx.symbols.get(k)},
-        "sym_deps": {k: v for k, v in ctx.sym_deps.items() if ctx.symbols.get(k)},
-        "funcs": ctx.funcs,
-        "lifespans": ctx.lifespans,
-        "aliases": ctx.aliases,
-        "extra_deps": ctx.extra_deps,
-        "extra_routes": ctx.extra_routes,
+        "facts": ctx.facts.to_json(),
         "findings": ctx.findings,
         "deferred": ctx.deferred,
     }
@@ -467,11 +469,12 @@ def _resolve(
     summaries: dict[str, dict[str, Any]], display: dict[str, str], config: LintConfig,
     root: Path,
 ) -> list[Finding]:
-    from dbctl.lint.index import ProjectIndex
     from dbctl.lint.registry import by_code
+    from dbctl.lint.semantic.conditions import decode_condition
+    from dbctl.lint.semantic.project import ProjectIndex
 
     rules = by_code()
-    index = ProjectIndex(list(summaries.values()))
+    index = ProjectIndex(list(summaries.values()), lambda rel: display.get(rel, rel))
     ignores = _per_file_ignores(config.per_file_ignores)
     out: list[Finding] = []
     raw: list[tuple[str, list[Any]]] = []
@@ -479,28 +482,15 @@ def _resolve(
         raw.extend((rel, f) for f in s["findings"])
         module = s.get("module", "")
         for d in s["deferred"]:
-            if all(index.holds(c, module) for c in d[6]):
+            if all(index.holds(decode_condition(c), module) for c in d[6]):
                 raw.append((rel, d[:6]))
     by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
-    project_wide = (
-        ("DBC102", frozenset({"sync_engine"}), "sync engine",
-         "use create_async_engine and AsyncSession"),
-        ("DBC101", frozenset({"driver_conn", "driver_pool"}), "sync driver connection",
-         "use asyncpg or psycopg's AsyncConnection"),
-    )
-    for code, roots, what, advice in project_wide:
-        if code not in config.enabled:
-            continue
-        for mod, loc, name, user in index.sync_engines_reaching_async(roots):
-            umod, uinfo = index.info(user)
-            where = f"{display.get(by_module[umod], by_module[umod])}:{uinfo['line']}"
-            kind = "async def" if uinfo["async"] else "def (called from async code)"
-            local = user[len(umod) + 1 :]
-            raw.append((by_module[mod], [
-                code, *loc,
-                f"{what} `{name}` is used from async code ({kind} `{local}` at {where}); "
-                + advice,
-            ]))
+    for code, project_rule in rules.items():  # the rules' project-wide halves
+        if code in config.enabled:
+            raw.extend(
+                (by_module[f.module], [code, *f.loc, f.message])
+                for f in project_rule.check_project(index)
+            )
     for rel, (code, line, col, end_line, end_col, message) in raw:
         if code not in config.enabled:
             continue

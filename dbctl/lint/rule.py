@@ -5,11 +5,14 @@ The docstring has the sections ``## What it does``, ``## Why is this bad?``,
 ``dbctl rules CODE``, SARIF and docs/rules.md).
 
 Checking API: a rule names the AST node types it wants in ``node_types``; the walker
-(:class:`dbctl.lint.context.Walker`) calls :meth:`Rule.check` with each such node and the
-:class:`~dbctl.lint.context.FileContext`, in which the enclosing scope, the import
-aliases and the kinds of values are known. A rule reports with ``ctx.report(...)``, or
-``ctx.defer(...)`` / ``ctx.check_kind(...)`` when the answer depends on other modules
-(resolved by the project index). Rules are stateless: every method is a classmethod.
+(:class:`dbctl.lint.semantic.walker.Walker`) calls :meth:`Rule.check` with each such
+node and the semantic model of the file (:class:`~dbctl.lint.semantic.model.FileContext`),
+in which the enclosing scope, the import aliases and the kinds of values are known. A
+rule reports with ``ctx.report(...)``, or ``ctx.defer(...)`` / ``ctx.check_kind(...)``
+when the answer depends on other modules (resolved by the project index). A rule whose
+finding only the whole project shows implements :meth:`Rule.check_project`, called once
+per run with the :class:`~dbctl.lint.semantic.project.ProjectIndex`. Rules are
+stateless: every method is a classmethod.
 """
 
 from __future__ import annotations
@@ -20,7 +23,10 @@ from typing import TYPE_CHECKING, ClassVar
 from dbctl.lint.model import Severity
 
 if TYPE_CHECKING:
-    from dbctl.lint.context import FileContext
+    from collections.abc import Iterable
+
+    from dbctl.lint.semantic.model import FileContext
+    from dbctl.lint.semantic.project import ProjectFinding, ProjectIndex
 
 
 class Rule:
@@ -46,3 +52,9 @@ class Rule:
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
         """Inspect ``node`` (one of ``node_types``); report through ``ctx``."""
+
+    @classmethod
+    def check_project(cls, index: ProjectIndex) -> Iterable[ProjectFinding]:
+        """The project-wide half of the rule: findings that only every module together
+        shows (none by default)."""
+        return ()

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from dbctl.core.check import CheckReport, MultiReport
+    from dbctl.core.result import CheckResult
 
 _LABEL = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "skip": "SKIP"}
 _STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
@@ -52,17 +53,21 @@ def _footer(report: CheckReport) -> str:
 
 def plain_text(report: CheckReport) -> str:
     """The piped form: one line per check, the hint indented under warn/fail rows."""
-    width = max(len(c.id) for c in report.checks)
+    return "\n".join([*row_lines(report.checks), "", _footer(report)]) + "\n"
+
+
+def row_lines(rows: list[CheckResult]) -> list[str]:
+    """``STATUS  id  duration  summary [code]`` per row, the hint indented under it
+    (also the rows of ``dbctl prestart``)."""
+    width = max((len(c.id) for c in rows), default=0)
     lines = []
-    for c in report.checks:
+    for c in rows:
         code = f" [{c.code}]" if c.code and c.status in {"warn", "fail"} else ""
         dur = _duration(c.duration_ms, c.status)
         lines.append(f"{_LABEL[c.status]}  {c.id:<{width}}  {dur:>9}  {c.summary}{code}")
         if c.hint and c.status in {"warn", "fail"}:
             lines.append(f"{'':>{width + 19}}hint: {c.hint}")
-    lines.append("")
-    lines.append(_footer(report))
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _rich_table(report: CheckReport, console: Console) -> None:

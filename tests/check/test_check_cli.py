@@ -136,7 +136,12 @@ def test_server_version_classification(num: int, status: str, code: str | None) 
     assert (row.status, row.code) == (status, code)
 
 
-def test_schema_and_migrations_rows_skip_when_unreachable(cli: Any, refused_port: int) -> None:
+def test_schema_and_migrations_rows_skip_when_unreachable(
+    cli: Any, refused_port: int, tmp_path: Any
+) -> None:
+    from tests.eco.conftest import write_alembic_project
+
+    write_alembic_project(tmp_path)  # cli runs in tmp_path: alembic.ini is found there
     url = f"postgresql+asyncpg://app:pw@127.0.0.1:{refused_port}/app"
     res = cli(
         "check", "--url", url, "--models", "app.models:Base", "--format", "json",

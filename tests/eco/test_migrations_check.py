@@ -147,7 +147,9 @@ def test_pyproject_setting_and_ini_next_to_pyproject(
     assert result.code == "migrations.behind"
 
 
-def test_two_heads_behind_on_one_branch(pg: Any, tmp_path: Path, monkeypatch: Any) -> None:
+def test_two_heads_fail_even_when_both_are_applied(
+    pg: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
     project = write_alembic_project(tmp_path / "branchy")
     rev_c = "c3f0c0de0003"
     (project.root / "migrations" / "versions" / f"{rev_c}_branch.py").write_text(
@@ -164,15 +166,17 @@ def test_two_heads_behind_on_one_branch(pg: Any, tmp_path: Path, monkeypatch: An
     stamp(pg, REV_B)
     result = run_check(pg, project.root)
     assert result is not None
-    assert result.code == "migrations.behind"
+    assert result.code == "migrations.multiple_heads"
     assert result.data["heads"] == sorted([REV_B, rev_c])
-    assert result.data["pending"] == [rev_c]
-    assert result.hint and "alembic upgrade heads" in result.hint
+    assert result.data["pending"] == [rev_c]  # the database side is still compared
+    assert result.hint and "alembic merge heads" in result.hint
 
+    # `alembic upgrade head` cannot run on two heads, even when the database has both
     pg.sql(f"INSERT INTO alembic_version VALUES ('{rev_c}')")
     result = run_check(pg, project.root)
     assert result is not None
-    assert result.status == "pass"
+    assert (result.status, result.code) == ("fail", "migrations.multiple_heads")
+    assert result.data["pending"] == []
 
 
 def test_missing_configured_file_is_a_config_error(pg: Any, tmp_path: Path) -> None:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from typing import ClassVar
 
-from dbctl.lint.context import SYNC_DRIVER_CALLS, FileContext
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import AsyncReached
+from dbctl.lint.semantic.kinds import Res
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.project import ProjectFinding, ProjectIndex
+from dbctl.lint.semantic.vocabulary import SYNC_DRIVER_CALLS
 
 
 class SyncDriverInAsyncApp(Rule):
@@ -17,6 +22,11 @@ class SyncDriverInAsyncApp(Rule):
     or `ConnectionPool`) opened inside `async def` code, inside a sync function that
     `async def` code calls (directly or through other project functions), or at module
     level when async code then uses that connection or pool.
+
+    It follows the calls async code makes into project functions and classes: a class
+    whose `__init__` opens a sync pool (`self.pool = psycopg_pool.ConnectionPool(...)`)
+    and that an `async` lifespan or route constructs is reported at the pool. psycopg 3's
+    `AsyncConnection` and `AsyncConnectionPool`, asyncpg and aiopg are async.
 
     ## Why is this bad?
     A sync driver blocks the event loop for the whole network round trip: while one
@@ -67,5 +77,14 @@ class SyncDriverInAsyncApp(Rule):
         else:
             ctx.defer(
                 cls, node, f"{message} (`{fn.qualname}` is called from async code)",
-                [["async_reached", ctx.func_canonical(fn) or ""]],
+                [AsyncReached(ctx.func_canonical(fn) or "")],
+            )
+
+    @classmethod
+    def check_project(cls, index: ProjectIndex) -> Iterator[ProjectFinding]:
+        """A module-level sync driver connection or pool that async code uses."""
+        for r in index.resources_reaching_async(frozenset({Res.DRIVER_CONN, Res.DRIVER_POOL})):
+            yield ProjectFinding(
+                r.module, r.loc, f"sync driver connection `{r.name}` is used from async code "
+                f"({index.describe(r.user)}); use asyncpg or psycopg's AsyncConnection",
             )

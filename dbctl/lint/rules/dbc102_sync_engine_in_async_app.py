@@ -1,11 +1,14 @@
-"""DBC102 sync-engine-in-async-app (a project-wide rule: see dbctl.lint.index)."""
+"""DBC102 sync-engine-in-async-app (a project-wide rule)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import ClassVar
 
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.kinds import Res
+from dbctl.lint.semantic.project import ProjectFinding, ProjectIndex
 
 
 class SyncEngineInAsyncApp(Rule):
@@ -15,6 +18,10 @@ class SyncEngineInAsyncApp(Rule):
     connections reach `async def` code: routes, dependencies, middleware, lifespan
     handlers, or sync dependencies and helpers that async code calls. Reported where
     the engine is created, naming one async user.
+
+    It follows the engine through module-level factories, sessions and connections
+    derived from it, across modules, including middleware that stores a session on
+    `request.state`. `AsyncEngine(create_engine(...))` is async.
 
     ## Why is this bad?
     Every query through a sync engine blocks the event loop. Engines used only by
@@ -51,3 +58,11 @@ class SyncEngineInAsyncApp(Rule):
     name: ClassVar[str] = "sync-engine-in-async-app"
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
+
+    @classmethod
+    def check_project(cls, index: ProjectIndex) -> Iterator[ProjectFinding]:
+        for r in index.resources_reaching_async(frozenset({Res.SYNC_ENGINE})):
+            yield ProjectFinding(
+                r.module, r.loc, f"sync engine `{r.name}` is used from async code "
+                f"({index.describe(r.user)}); use create_async_engine and AsyncSession",
+            )

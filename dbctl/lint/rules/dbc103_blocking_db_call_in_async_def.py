@@ -5,16 +5,21 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    STDLIB_HINT,
-    SYNC_CONN,
-    SYNC_ENGINE,
-    SYNC_IO_KINDS_BY_METHOD,
-    FileContext,
-    arg_or_keyword,
-)
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import SyncIO, SyncIOMethod
+from dbctl.lint.semantic.kinds import Res
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import arg_or_keyword
+from dbctl.lint.semantic.vocabulary import (
+    DDL_METHODS,
+    DDL_SYNC_BINDS,
+    INSPECT,
+    INSPECT_BLOCKS_ON,
+    SYNC_IO_KINDS_BY_METHOD,
+    is_library,
+    sqla_last,
+)
 
 
 class BlockingDbCallInAsyncDef(Rule):
@@ -23,6 +28,20 @@ class BlockingDbCallInAsyncDef(Rule):
     Flags synchronous database I/O inside `async def`: calls on a sync `Session`,
     `Connection`, engine or DB-API cursor, and calls to project functions that do such
     I/O themselves or through other project functions (across modules).
+
+    It follows a session, connection, cursor, pool or engine wherever its kind shows:
+    a constructor or factory call (also called on the spot, `sessionmaker(bind=e)()`),
+    a parameter annotated with SQLAlchemy's `Session`, `Connection`, `Engine`,
+    `scoped_session` or a sync driver's class (`psycopg.Connection`,
+    `psycopg2.extensions.cursor`, `psycopg_pool.ConnectionPool`, …), a helper's return
+    annotation (`def get_session() -> Session`, `Iterator[Session]`), a FastAPI
+    dependency, an attribute assigned elsewhere (`self.session`, `request.state.db` set
+    in middleware, `app.state.pool` set in the lifespan), methods of project classes
+    (`repo.list_users()` whose `__init__` opened a sync pool), reflection
+    (`sqlalchemy.inspect(engine)`, `.get_table_names()`) and DDL
+    (`metadata.create_all(engine)`), across modules. An awaited call is never reported,
+    nor are the `Async*` classes; when the only evidence is a name (`db.query()` with `db`
+    unannotated), nothing is.
 
     ## Why is this bad?
     The call blocks the event loop until PostgreSQL answers; under load every other
@@ -59,31 +78,51 @@ class BlockingDbCallInAsyncDef(Rule):
         fn = ctx.function
         if fn is None or not fn.is_async or ctx.is_alembic:
             return
+        if id(node) in ctx.awaited:  # an awaited call is never a blocking sync call
+            return
+        where = f"inside `async def {fn.qualname}`"
         func = node.func
+        canon = ctx.canonical(func)
         if isinstance(func, ast.Attribute):
-            if func.attr in {"create_all", "drop_all"}:
+            if func.attr in DDL_METHODS:
                 kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
                 ctx.check_kind(
-                    cls, node, f"`{func.attr}()` on a sync engine blocks the event loop "
-                    f"inside `async def {fn.qualname}`", kind, {SYNC_ENGINE, SYNC_CONN},
+                    cls, node, f"`{func.attr}()` on a sync engine blocks the event loop {where}",
+                    kind, DDL_SYNC_BINDS,
                 )
                 return
+            base = ctx.kind_of(func.value)
             kinds = SYNC_IO_KINDS_BY_METHOD.get(func.attr)
-            if kinds:
-                base = ctx.kind_of(func.value)
-                if base is not None:
-                    ctx.check_kind(
-                        cls, node, f"blocking database call `.{func.attr}()` on a sync "
-                        f"session/connection inside `async def {fn.qualname}`", base, kinds,
-                    )
-        canon = ctx.canonical(func)
-        if (
-            canon is not None
-            and id(node) not in ctx.awaited  # an awaited call returns an awaitable
-            and canon.split(".", 1)[0] not in STDLIB_HINT
-        ):
-            short = canon.rsplit(".", 1)[-1]
-            ctx.defer(
-                cls, node, f"`{short}()` does blocking database I/O and is called inside "
-                f"`async def {fn.qualname}`", [["sync_io", canon]],
-            )
+            if kinds and base is not None:
+                ctx.check_kind(
+                    cls, node, f"blocking database call `.{func.attr}()` on a sync "
+                    f"{_what(func.attr)} {where}", base, kinds,
+                )
+            if canon is None and base is not None and not isinstance(base, Res):
+                ctx.defer(  # a method of a project class that does the I/O
+                    cls, node, f"`.{func.attr}()` does blocking database I/O and is called "
+                    f"{where}", [SyncIOMethod(base, func.attr)],
+                )
+        if canon is None or is_library(canon):
+            if sqla_last(canon) == INSPECT:  # sqlalchemy.inspect(engine) connects
+                ctx.check_kind(
+                    cls, node, f"`inspect()` of a sync engine connects and blocks the event "
+                    f"loop {where}", ctx.kind_of(arg_or_keyword(node, 0, "subject")),
+                    INSPECT_BLOCKS_ON,
+                )
+            return
+        short = canon.rsplit(".", 1)[-1]
+        ctx.defer(
+            cls, node, f"`{short}()` does blocking database I/O and is called {where}",
+            [SyncIO(canon)],
+        )
+
+
+def _what(method: str) -> str:
+    """What the receiver of a blocking method is, as far as the method name tells."""
+    kinds = SYNC_IO_KINDS_BY_METHOD[method]
+    if kinds <= {Res.DRIVER_POOL}:
+        return "connection pool"
+    if kinds <= {Res.SYNC_INSPECTOR}:
+        return "inspector"
+    return "session/connection"

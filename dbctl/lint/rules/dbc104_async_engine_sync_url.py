@@ -5,17 +5,12 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    ASYNC_ENGINE_FACTORIES,
-    SYNC_DRIVERS,
-    FileContext,
-    arg_or_keyword,
-    literal_text,
-    mask_url_text,
-    sqla_last,
-)
+from dbctl.lint.context import SYNC_DRIVERS, literal_text, mask_url_text
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import arg_or_keyword
+from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, sqla_last
 
 
 def sync_scheme(text: str) -> str | None:
@@ -36,6 +31,8 @@ class AsyncEngineSyncUrl(Rule):
     ## What it does
     Flags `create_async_engine` given a URL whose driver is not async:
     `postgresql://`, `postgres://`, `postgresql+psycopg2://`, `postgresql+pg8000://`.
+
+    It follows a literal URL or a module-level string constant of the same module.
 
     ## Why is this bad?
     SQLAlchemy refuses it at start-up (`InvalidRequestError: The asyncio extension

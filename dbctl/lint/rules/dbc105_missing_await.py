@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import ASYNC_KINDS_BY_METHOD, FileContext
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.vocabulary import ASYNC_KINDS_BY_METHOD
 
 
 class MissingAwait(Rule):
@@ -16,6 +17,9 @@ class MissingAwait(Rule):
     Flags a coroutine method of an `AsyncSession`, `AsyncConnection`, `AsyncEngine` or
     async driver connection (`execute`, `commit`, `scalars`, `dispose`, …) called without
     `await`, as a statement or assigned to a name.
+
+    The receiver's kind is followed as for DBC103: annotations, factories, dependencies,
+    attributes (`self.session`, `request.state.db`) and helpers' return annotations.
 
     ## Why is this bad?
     The coroutine is created and never run: the query is not sent, the transaction is

@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import ASYNC_CONN, ASYNC_ENGINE, FileContext, arg_or_keyword
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import arg_or_keyword
+from dbctl.lint.semantic.vocabulary import DDL_ASYNC_BINDS, DDL_METHODS
 
 
 class SyncCreateAllOnAsyncEngine(Rule):
@@ -15,6 +17,10 @@ class SyncCreateAllOnAsyncEngine(Rule):
     ## What it does
     Flags `metadata.create_all(engine)` / `drop_all(engine)` given an `AsyncEngine` or
     `AsyncConnection`.
+
+    The engine is followed as for DBC103: module-level engines across modules,
+    annotations, attributes (`self.engine`, `app.state.engine`) and helpers' return
+    annotations.
 
     ## Why is this bad?
     `MetaData.create_all` is synchronous: with an async engine it fails
@@ -54,11 +60,11 @@ class SyncCreateAllOnAsyncEngine(Rule):
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
         assert isinstance(node, ast.Call)
         func = node.func
-        if not isinstance(func, ast.Attribute) or func.attr not in {"create_all", "drop_all"}:
+        if not isinstance(func, ast.Attribute) or func.attr not in DDL_METHODS:
             return
         bind = arg_or_keyword(node, 0, "bind")
         ctx.check_kind(
             cls, node, f"`{func.attr}()` is synchronous and cannot take an async engine; use "
             f"`await conn.run_sync(metadata.{func.attr})`", ctx.kind_of(bind),
-            {ASYNC_ENGINE, ASYNC_CONN},
+            DDL_ASYNC_BINDS,
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import APP_KINDS, FileContext
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.vocabulary import APP_KINDS
 
 _EVENTS = frozenset({"startup", "shutdown"})
 
@@ -17,6 +18,9 @@ class DeprecatedOnEvent(Rule):
     ## What it does
     Flags `@app.on_event("startup")` / `@app.on_event("shutdown")` and
     `app.add_event_handler(...)` on a FastAPI app or APIRouter.
+
+    It follows the app across modules (`from app.main import app`) and through
+    annotations (`def setup(app: FastAPI)`).
 
     ## Why is this bad?
     FastAPI deprecated event handlers in favour of a lifespan context manager; they are

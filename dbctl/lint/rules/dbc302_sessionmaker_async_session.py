@@ -5,15 +5,19 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import FileContext, keyword, sqla_last
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import keyword
+from dbctl.lint.semantic.vocabulary import sqla_last
 
 
 class SessionmakerAsyncSession(Rule):
     """
     ## What it does
     Flags `sessionmaker(..., class_=AsyncSession)`.
+
+    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`).
 
     ## Why is this bad?
     `sessionmaker` is typed and documented for sync sessions; SQLAlchemy 2.0 has

@@ -5,15 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    ASYNC_ENGINE_FACTORIES,
-    ENGINE_FACTORIES,
-    FileContext,
-    keyword,
-    sqla_last,
-)
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import keyword
+from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, ENGINE_FACTORIES, sqla_last
 
 
 class EngineEchoTrue(Rule):
@@ -21,6 +17,8 @@ class EngineEchoTrue(Rule):
     ## What it does
     Flags a literal `echo=True` (or `echo="debug"`) passed to `create_engine` /
     `create_async_engine`.
+
+    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`).
 
     ## Why is this bad?
     Every statement and its parameters are logged: noisy, slow, and it writes personal

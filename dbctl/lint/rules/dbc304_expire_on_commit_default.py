@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import FileContext, has_star_kwargs, keyword, sqla_last
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.nodes import has_star_kwargs, keyword
+from dbctl.lint.semantic.vocabulary import sqla_last
 
 
 class ExpireOnCommitDefault(Rule):
@@ -15,6 +17,8 @@ class ExpireOnCommitDefault(Rule):
     ## What it does
     Flags an async session factory (`async_sessionmaker`, or `sessionmaker` with
     `class_=AsyncSession`) created without `expire_on_commit=False`.
+
+    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`).
 
     ## Why is this bad?
     After `await session.commit()` every loaded object is expired; the next attribute

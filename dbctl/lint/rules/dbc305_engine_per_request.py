@@ -5,14 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import (
-    ASYNC_ENGINE_FACTORIES,
-    ENGINE_FACTORIES,
-    FileContext,
-    sqla_last,
-)
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import Handler
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, ENGINE_FACTORIES, sqla_last
 
 
 class EnginePerRequest(Rule):
@@ -21,6 +18,9 @@ class EnginePerRequest(Rule):
     Flags `create_engine` / `create_async_engine` called inside a FastAPI route, a
     dependency (a `Depends(...)` target) or middleware. A function cached with
     `functools.lru_cache` / `functools.cache` is not flagged.
+
+    It follows routes, dependencies (`Depends`, `Annotated` aliases, router and app
+    `dependencies=[...]`), middleware and lifespans across modules.
 
     ## Why is this bad?
     Each request builds a new engine and a new connection pool, opens fresh
@@ -70,10 +70,10 @@ class EnginePerRequest(Rule):
         if last not in ENGINE_FACTORIES and last not in ASYNC_ENGINE_FACTORIES:
             return
         fn = ctx.function
-        if fn is None or fn.info is None or fn.info.get("cached"):
+        if fn is None or fn.info is None or fn.info.cached:
             return
         ctx.defer(
             cls, node, f"`{last}()` inside request handler `{fn.qualname}` creates a new "
             "engine and pool per request; create it once at module level or in the lifespan",
-            [["handler", ctx.func_canonical(fn) or ""]],
+            [Handler(ctx.func_canonical(fn) or "")],
         )

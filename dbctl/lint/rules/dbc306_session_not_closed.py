@@ -5,9 +5,11 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import SESSION_KINDS, FileContext
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.semantic.conditions import Dependency, NotGenerator
+from dbctl.lint.semantic.model import FileContext
+from dbctl.lint.semantic.vocabulary import SESSION_KINDS
 
 
 class SessionNotClosed(Rule):
@@ -15,6 +17,9 @@ class SessionNotClosed(Rule):
     ## What it does
     Flags a FastAPI dependency (a `Depends(...)` target) that `return`s a new session
     instead of `yield`ing it inside `with` / `try: … finally: close()`.
+
+    The session's kind is followed as for DBC103; returning an attribute
+    (`request.state.db`, opened and closed by middleware) is not reported.
 
     ## Why is this bad?
     Nobody closes a returned session: its connection goes back to the pool only when
@@ -65,11 +70,11 @@ class SessionNotClosed(Rule):
     def check(cls, node: ast.AST, ctx: FileContext) -> None:
         assert isinstance(node, ast.Return)
         fn = ctx.function
-        if fn is None or node.value is None:
-            return
+        if fn is None or node.value is None or isinstance(node.value, ast.Attribute):
+            return  # an attribute (`request.state.db`) is its owner's to close
         canon = ctx.func_canonical(fn) or ""
         ctx.check_kind(
             cls, node, f"dependency `{fn.qualname}` returns a session that is never closed; "
             "`yield` it from a `with` block instead", ctx.kind_of(node.value), SESSION_KINDS,
-            extra=[["dependency", canon], ["not_gen", canon]],
+            extra=[Dependency(canon), NotGenerator(canon)],
         )

@@ -1,0 +1,172 @@
+"""What one file tells the project index: its module-level bindings and its functions.
+
+:class:`ModuleFacts` is built by the walk of one file, stored in the lint cache as JSON
+(:meth:`ModuleFacts.to_json`, defaults omitted) and read back by the project index
+(:meth:`ModuleFacts.from_json`, only for the modules it needs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from dbctl.lint.semantic.kinds import Kind, Res, decode, encode
+
+
+@dataclass(slots=True)
+class BlockingCall:
+    """A call in a function that blocks if its receiver's kind resolves to one of
+    ``blocking_on``."""
+
+    receiver: Kind
+    blocking_on: frozenset[Res]
+
+
+@dataclass(slots=True)
+class FuncFacts:
+    """A function (``def`` or ``async def``) as the index sees it."""
+
+    is_async: bool = False
+    line: int = 0
+    #: receiver kinds of its route decorators (``@router.get``) / middleware decorators
+    route: list[Kind] = field(default_factory=list)
+    middleware: list[Kind] = field(default_factory=list)
+    cached: bool = False  # functools.lru_cache / cache
+    #: dependencies it declares (``Depends(f)``): canonical names, and names that may be
+    #: dependency aliases (``SessionDep``) defined in another module
+    deps: list[str] = field(default_factory=list)
+    alias_deps: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # canonical names it calls
+    #: methods it calls on values of known kind (``repo.list_users()``): (receiver, name)
+    method_calls: list[tuple[Kind, str]] = field(default_factory=list)
+    uses: list[str] = field(default_factory=list)  # module-level names it loads (canonical)
+    io: list[BlockingCall] = field(default_factory=list)
+    ret: list[Kind] = field(default_factory=list)  # kinds it returns or yields
+    gen: bool = False  # a generator (yields)
+    returns: Kind | None = None  # the kind its return annotation names
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.is_async:
+            out["async"] = True
+        if self.line:
+            out["line"] = self.line
+        if self.route:
+            out["route"] = [encode(k) for k in self.route]
+        if self.middleware:
+            out["middleware"] = [encode(k) for k in self.middleware]
+        if self.cached:
+            out["cached"] = True
+        for name in ("deps", "alias_deps", "calls", "uses"):
+            value = getattr(self, name)
+            if value:
+                out[name] = value
+        if self.io:
+            out["io"] = [[encode(b.receiver), *sorted(b.blocking_on)] for b in self.io]
+        if self.ret:
+            out["ret"] = [encode(k) for k in self.ret]
+        if self.gen:
+            out["gen"] = True
+        if self.method_calls:
+            out["mcalls"] = [[encode(k), name] for k, name in self.method_calls]
+        if self.returns is not None:
+            out["returns"] = encode(self.returns)
+        return out
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> FuncFacts:
+        f = cls(is_async=bool(data.get("async")), line=int(data.get("line", 0)),
+                cached=bool(data.get("cached")), gen=bool(data.get("gen")))
+        f.route = _kinds(data.get("route"))
+        f.middleware = _kinds(data.get("middleware"))
+        f.deps = list(data.get("deps", ()))
+        f.alias_deps = list(data.get("alias_deps", ()))
+        f.calls = list(data.get("calls", ()))
+        f.uses = list(data.get("uses", ()))
+        for item in data.get("io", ()):
+            kind = decode(item[0])
+            if kind is not None:
+                f.io.append(BlockingCall(kind, frozenset(Res(r) for r in item[1:])))
+        f.ret = _kinds(data.get("ret"))
+        for k, name in data.get("mcalls", ()):
+            kind = decode(k)
+            if kind is not None:
+                f.method_calls.append((kind, name))
+        f.returns = decode(data.get("returns"))
+        return f
+
+
+def _kinds(items: Any) -> list[Kind]:
+    out: list[Kind] = []
+    for item in items or ():
+        kind = decode(item)
+        if kind is not None:
+            out.append(kind)
+    return out
+
+
+@dataclass(slots=True)
+class ModuleFacts:
+    """One module's bindings and functions."""
+
+    module: str
+    imports: dict[str, str] = field(default_factory=dict)  # local name -> canonical
+    #: module-level names -> kind (``None``: bound, kind unknown)
+    symbols: dict[str, Kind | None] = field(default_factory=dict)
+    #: where each module-level name with a kind is bound, and the names its value reads
+    sym_loc: dict[str, list[int]] = field(default_factory=dict)
+    sym_deps: dict[str, list[str]] = field(default_factory=dict)
+    funcs: dict[str, FuncFacts] = field(default_factory=dict)  # local qualname -> facts
+    lifespans: list[str] = field(default_factory=list)  # FastAPI(lifespan=...) targets
+    #: ``X = Annotated[T, Depends(f)]``: X -> (kind of T, canonical of f or "")
+    aliases: dict[str, tuple[Kind | None, str]] = field(default_factory=dict)
+    extra_deps: list[str] = field(default_factory=list)  # FastAPI(dependencies=[...])
+    extra_routes: list[tuple[Kind, str]] = field(default_factory=list)  # add_api_route
+    classes: dict[str, list[str]] = field(default_factory=dict)  # local qualname -> bases
+    #: attribute assignments (``self.pool = …``, ``request.state.db = …``):
+    #: (owner kind, attribute, value kind)
+    members: list[tuple[Kind, str, Kind]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"imports": self.imports}
+        out["symbols"] = {k: encode(v) for k, v in self.symbols.items()}
+        with_kind = {k for k, v in self.symbols.items() if v is not None}
+        if self.sym_loc:
+            out["sym_loc"] = {k: v for k, v in self.sym_loc.items() if k in with_kind}
+        if self.sym_deps:
+            out["sym_deps"] = {k: v for k, v in self.sym_deps.items() if k in with_kind}
+        out["funcs"] = {k: f.to_json() for k, f in self.funcs.items()}
+        if self.lifespans:
+            out["lifespans"] = self.lifespans
+        if self.aliases:
+            out["aliases"] = {k: [encode(kind), dep] for k, (kind, dep) in self.aliases.items()}
+        if self.extra_deps:
+            out["extra_deps"] = self.extra_deps
+        if self.extra_routes:
+            out["extra_routes"] = [[encode(k), t] for k, t in self.extra_routes]
+        if self.classes:
+            out["classes"] = self.classes
+        if self.members:
+            out["members"] = [[encode(o), a, encode(k)] for o, a, k in self.members]
+        return out
+
+    @classmethod
+    def from_json(cls, module: str, data: dict[str, Any]) -> ModuleFacts:
+        m = cls(module, imports=dict(data.get("imports", {})))
+        m.symbols = {k: decode(v) for k, v in data.get("symbols", {}).items()}
+        m.sym_loc = dict(data.get("sym_loc", {}))
+        m.sym_deps = dict(data.get("sym_deps", {}))
+        m.funcs = {k: FuncFacts.from_json(v) for k, v in data.get("funcs", {}).items()}
+        m.lifespans = list(data.get("lifespans", ()))
+        m.aliases = {k: (decode(v[0]), v[1]) for k, v in data.get("aliases", {}).items()}
+        m.extra_deps = list(data.get("extra_deps", ()))
+        for k, t in data.get("extra_routes", ()):
+            kind = decode(k)
+            if kind is not None:
+                m.extra_routes.append((kind, t))
+        m.classes = dict(data.get("classes", {}))
+        for o, a, k in data.get("members", ()):
+            owner, kind = decode(o), decode(k)
+            if owner is not None and kind is not None:
+                m.members.append((owner, a, kind))
+        return m

@@ -1,0 +1,432 @@
+"""The semantic model of one file while it is walked: scopes with their bindings,
+import aliases resolved to qualified names, the kinds of expressions, and the facts
+collected for the project index (:class:`~dbctl.lint.semantic.facts.ModuleFacts`).
+
+Rules read it (``ctx.canonical(node)``, ``ctx.kind_of(node)``, ``ctx.function``) and
+report through it (``ctx.report``, or ``ctx.defer`` / ``ctx.check_kind`` when the answer
+depends on other modules). Nothing here imports or executes the code being read.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from dbctl.lint.context import literal_text
+from dbctl.lint.semantic.conditions import Condition, KindIn, encode_condition
+from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
+from dbctl.lint.semantic.kinds import (
+    Alias,
+    Attr,
+    Call,
+    Dep,
+    Instance,
+    Kind,
+    Method,
+    Ref,
+    Res,
+)
+from dbctl.lint.semantic.nodes import arg_or_keyword, keyword, loc
+from dbctl.lint.semantic.vocabulary import (
+    ASYNC_DRIVER_CALLS,
+    ATTR_RESULT,
+    CALL_KINDS,
+    CALL_RESULT,
+    DEPENDS,
+    DEPENDS_ROOTS,
+    INSPECT,
+    METHOD_RESULT,
+    NAMESPACES,
+    RETURN_WRAPPERS,
+    SQLA_CALL_KINDS,
+    SQLA_TYPE_KINDS,
+    SYNC_DRIVER_CALLS,
+    TYPE_KINDS,
+    is_library,
+    sqla_last,
+)
+
+if TYPE_CHECKING:
+    from dbctl.lint.rule import Rule
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+@dataclass(slots=True)
+class Scope:
+    """A function, lambda, class or the module being walked."""
+
+    qualname: str  # local qualname ("" for the module)
+    is_async: bool
+    node: ast.AST | None
+    parent: Scope | None
+    #: names bound in this scope -> kind (``None``: bound, kind unknown)
+    env: dict[str, Kind | None] = field(default_factory=dict)
+    info: FuncFacts | None = None  # the function's facts
+    func: Scope | None = None  # the innermost function scope (this one, if a function)
+    names: set[str] = field(default_factory=set)  # names loaded in this function
+
+
+def root_name(kind: Kind) -> str:
+    """The first component of the qualified name a symbolic kind starts from."""
+    while isinstance(kind, Call | Method | Attr):
+        kind = kind.base
+    if isinstance(kind, Ref | Dep | Alias | Instance):
+        return kind.qualname.split(".", 1)[0]
+    return ""
+
+
+def method_result(base: Kind, method: str) -> Kind | None:
+    if isinstance(base, Res):
+        return METHOD_RESULT.get((base, method))
+    return Method(method, base)
+
+
+def attr_result(base: Kind, name: str) -> Kind | None:
+    if isinstance(base, Res):
+        known = ATTR_RESULT.get((base, name))
+        if known is not None or base not in NAMESPACES:
+            return known
+    return Attr(name, base)
+
+
+def call_result(base: Kind) -> Kind | None:
+    if isinstance(base, Res):
+        return CALL_RESULT.get(base)
+    return Call(base)
+
+
+class FileContext:
+    """Everything a rule needs about the file being walked; collects its facts."""
+
+    def __init__(
+        self, tree: ast.Module, module: str, *, is_package: bool, is_test: bool, is_alembic: bool
+    ) -> None:
+        self.tree = tree
+        self.module = module  # dotted module name
+        self.is_test = is_test
+        self.is_alembic = is_alembic
+        self.package = module if is_package else module.rpartition(".")[0]
+        self.facts = ModuleFacts(module)
+        self.imports = self.facts.imports
+        self.symbols = self.facts.symbols
+        self.funcs = self.facts.funcs
+        self.scope = Scope("", False, None, None)
+        self.module_scope = self.scope
+        self.str_consts: dict[str, str] = {}
+        self.findings: list[list[Any]] = []
+        self.deferred: list[list[Any]] = []
+        self.claimed: set[int] = set()  # string nodes owned by DBC203 (not DBC201)
+        self.settings_classes: set[str] = set()
+        self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
+        self.awaited: set[int] = set()  # calls directly under `await`
+        self.scopes: list[Scope] = []
+        self._fastapi: bool | None = None
+        self._memo_node: ast.AST | None = None
+        self._memo_value: str | None = None
+
+    def finish(self) -> None:
+        """After the walk: the module-level names each function uses (canonical), and
+        calls of builtins dropped."""
+        defined = set(self.symbols) | set(self.imports) | {q for q in self.funcs if "." not in q}
+        prefix = self.module + "."
+        cut = len(prefix)
+
+        def is_builtin(call: str) -> bool:
+            if not call.startswith(prefix):
+                return False
+            name = call[cut:]
+            return name in _BUILTINS and name not in defined
+
+        for scope in self.scopes:
+            fn = scope.func
+            if fn is None or fn.info is None or not scope.names:
+                continue
+            uses = fn.info.uses
+            for name in sorted(scope.names):
+                if name in _BUILTINS and name not in defined:
+                    continue
+                s: Scope | None = scope
+                local = False
+                while s is not None and s.node is not None:
+                    if name in s.env:
+                        local = True
+                        break
+                    s = s.parent
+                if not local:
+                    uses.append(self.imports.get(name, f"{self.module}.{name}"))
+        for info in self.funcs.values():
+            if info.calls:
+                info.calls = [c for c in dict.fromkeys(info.calls) if not is_builtin(c)]
+
+    # -- names ---------------------------------------------------------------------------
+    def uses_fastapi(self) -> bool:
+        """Does this module import FastAPI (so an imported annotation may be a dependency
+        alias such as ``SessionDep``)?"""
+        if not self._fastapi:  # imports may still come: only a yes is final
+            self._fastapi = any(v.split(".", 1)[0] == "fastapi" for v in self.imports.values())
+        return self._fastapi
+
+    def canonical(self, node: ast.AST) -> str | None:
+        """The canonical dotted name of a Name/Attribute chain, import aliases resolved;
+        ``None`` for local variables and anything else."""
+        if node is self._memo_node:
+            return self._memo_value
+        value = self._canonical(node)
+        self._memo_node, self._memo_value = node, value
+        return value
+
+    def _canonical(self, node: ast.AST) -> str | None:
+        parts: list[str] = []
+        while isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            return None
+        head = node.id
+        scope: Scope | None = self.scope
+        while scope is not None and scope.node is not None:  # a local variable?
+            if head in scope.env:
+                return None
+            scope = scope.parent
+        base = self.imports.get(head) or f"{self.module}.{head}"
+        parts.reverse()
+        return ".".join([base, *parts]) if parts else base
+
+    def _local(self, name: str) -> tuple[bool, Kind | None]:
+        """(is ``name`` a local variable, its kind) in the innermost function binding it."""
+        scope: Scope | None = self.scope
+        while scope is not None and scope.node is not None:
+            env = scope.env
+            if name in env:
+                return True, env[name]
+            scope = scope.parent
+        return False, None
+
+    def resolve_relative(self, module: str | None, level: int) -> str:
+        if level == 0:
+            return module or ""
+        base = self.package.split(".") if self.package else []
+        if level > 1:
+            base = base[: len(base) - (level - 1)] if level - 1 <= len(base) else []
+        return ".".join([*base, module] if module else base)
+
+    # -- kinds ---------------------------------------------------------------------------
+    def kind_of(self, node: ast.AST | None) -> Kind | None:
+        """The kind of an expression (concrete or symbolic), or ``None`` if unknown."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Await):
+            return self.kind_of(node.value)
+        if isinstance(node, ast.Name):
+            is_local, kind = self._local(node.id)
+            if is_local:
+                return kind
+            if self.scope.node is None and node.id in self.symbols:
+                return self.symbols[node.id]
+            return Ref(self.imports.get(node.id, f"{self.module}.{node.id}"))
+        if isinstance(node, ast.Attribute):
+            canon = self.canonical(node)
+            if canon:
+                return Ref(canon)
+            base = self.kind_of(node.value)
+            return attr_result(base, node.attr) if base is not None else None
+        if isinstance(node, ast.Call):
+            return self._call_kind(node)
+        return None
+
+    def _call_kind(self, node: ast.Call) -> Kind | None:
+        func = node.func
+        canon = self.canonical(func)
+        if canon is not None:
+            res = SYNC_DRIVER_CALLS.get(canon)
+            if res is not None:
+                return res
+            if canon in ASYNC_DRIVER_CALLS:
+                return Res.ASYNC_DRIVER
+            last = sqla_last(canon)
+            if last is not None:
+                if last == INSPECT:  # sqlalchemy.inspect(engine): an Inspector
+                    bind = self.kind_of(arg_or_keyword(node, 0, "subject"))
+                    return method_result(bind, INSPECT) if bind is not None else None
+                if last == "sessionmaker":
+                    cls = keyword(node, "class_")
+                    if cls is not None and sqla_last(self.canonical(cls)) == "AsyncSession":
+                        return Res.ASYNC_FACTORY
+                return SQLA_CALL_KINDS.get(last)
+            res = CALL_KINDS.get(canon)
+            if res is not None:
+                return res
+            if is_library(canon):
+                return None
+            if isinstance(func, ast.Name):
+                # a project function, or a session factory, here or imported
+                return Call(Ref(canon))
+        if isinstance(func, ast.Attribute):
+            base = self.kind_of(func.value)
+            if base is None:
+                return None
+            return method_result(base, func.attr)
+        if isinstance(func, ast.Name):
+            _, local = self._local(func.id)
+            if local is not None:
+                return call_result(local)
+        elif isinstance(func, ast.Call):  # sessionmaker(bind=engine)()
+            made = self._call_kind(func)
+            return call_result(made) if made is not None else None
+        return None
+
+    def annotation(
+        self, ann: ast.AST | None, *, returns: bool = False
+    ) -> tuple[Kind | None, str | None, bool]:
+        """(kind, dependency, is the dependency an alias) of an annotation
+        (``Annotated[T, Depends(x)]``, ``T | None``, ``Optional[T]``, a string; for a
+        return annotation also ``Iterator[T]``, ``Generator[T, …]`` and the like)."""
+        dep: str | None = None
+        while ann is not None:
+            if isinstance(ann, ast.Subscript):
+                head = self.canonical(ann.value) or ""
+                last = head.rsplit(".", 1)[-1]
+                position = RETURN_WRAPPERS.get(last) if returns else None
+                if position is not None:
+                    args = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+                    ann = args[position] if args else None
+                    continue
+                if last == "Annotated" and isinstance(ann.slice, ast.Tuple) and ann.slice.elts:
+                    for extra in ann.slice.elts[1:]:
+                        dep = dep or self.depends_target(extra)
+                    ann = ann.slice.elts[0]
+                    continue
+                if last == "Optional":
+                    ann = ann.slice
+                    continue
+                return None, dep, False
+            if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+                ann = ann.left if not _is_none(ann.left) else ann.right
+                continue
+            if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+                try:
+                    ann = ast.parse(ann.value, mode="eval").body
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    return None, dep, False
+                continue
+            canon = self.canonical(ann)
+            tail = sqla_last(canon)
+            if tail:
+                return SQLA_TYPE_KINDS.get(tail), dep, False
+            if canon in TYPE_KINDS:
+                return TYPE_KINDS[canon], dep, False
+            aliases = self.facts.aliases
+            if isinstance(ann, ast.Name) and ann.id in aliases:  # SessionDep = Annotated[…]
+                kind, alias_dep = aliases[ann.id]
+                return kind, dep or alias_dep or None, False
+            if isinstance(ann, ast.Name) and canon and ann.id in self.imports and (
+                not is_library(canon) and self.uses_fastapi()
+            ):  # maybe such an alias in another module: the index decides
+                if dep:
+                    return Alias(canon), dep, False
+                return Alias(canon), canon, True
+            if (
+                canon and not is_library(canon) and isinstance(ann, ast.Name | ast.Attribute)
+                and not (isinstance(ann, ast.Name) and ann.id in _BUILTINS)
+            ):
+                return Instance(canon), dep, False  # a project class, if the index finds one
+            return None, dep, False
+        return None, dep, False
+
+    def depends_target(self, node: ast.AST | None) -> str | None:
+        """The canonical name of ``x`` in ``Depends(x)`` / ``Security(x)``."""
+        if isinstance(node, ast.Call) and node.args:
+            canon = self.canonical(node.func) or ""
+            if canon.rsplit(".", 1)[-1] in DEPENDS and canon.split(".")[0] in DEPENDS_ROOTS:
+                return self.canonical(node.args[0])
+        return None
+
+    # -- bindings ------------------------------------------------------------------------
+    def bind(self, target: ast.AST, value: ast.AST | None, kind: Kind | None) -> None:
+        """Bind ``target`` (a name, or a tuple of them: unknown kinds) in the current
+        scope; at module level also record where and from which names."""
+        if isinstance(target, ast.Tuple | ast.List):
+            for elt in target.elts:
+                self.bind(elt, None, None)
+            return
+        if isinstance(target, ast.Attribute):  # a member of its owner
+            if kind is not None:
+                owner = self.kind_of(target.value)
+                if owner is not None and (not isinstance(owner, Res) or owner in NAMESPACES):
+                    self.facts.members.append((owner, target.attr, kind))
+            return
+        if not isinstance(target, ast.Name):
+            return
+        scope = self.scope
+        name = target.id
+        if scope.node is None:
+            self.symbols[name] = kind
+            if value is not None:
+                self.facts.sym_loc[name] = list(loc(value))
+                text = literal_text(value)
+                if text is not None:
+                    self.str_consts[name] = text
+                refs = self._refs_in(value)
+                if refs:
+                    self.facts.sym_deps[name] = refs
+            return
+        if isinstance(scope.node, ast.ClassDef):
+            return
+        scope.env[name] = kind
+
+    def _refs_in(self, node: ast.AST) -> list[str]:
+        out: list[str] = []
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load):
+                canon = self.canonical(sub)
+                if canon:
+                    out.append(canon)
+        return out
+
+    # -- reporting -----------------------------------------------------------------------
+    def report(self, rule: type[Rule], node: ast.AST, message: str) -> None:
+        self.findings.append([rule.code, *loc(node), message])
+
+    def defer(
+        self, rule: type[Rule], node: ast.AST, message: str, conds: Iterable[Condition]
+    ) -> None:
+        """Report ``message`` if every condition holds once the project index is known."""
+        self.deferred.append(
+            [rule.code, *loc(node), message, [encode_condition(c) for c in conds]]
+        )
+
+    def check_kind(
+        self, rule: type[Rule], node: ast.AST, message: str, kind: Kind | None,
+        wanted: Iterable[Res], extra: Iterable[Condition] = (),
+    ) -> None:
+        """Report now if ``kind`` is concrete and wanted, defer if it is symbolic."""
+        if kind is None:
+            return
+        wanted = frozenset(wanted)
+        extra = tuple(extra)
+        if isinstance(kind, Res):
+            if kind in wanted:
+                if extra:
+                    self.defer(rule, node, message, extra)
+                else:
+                    self.report(rule, node, message)
+            return
+        self.defer(rule, node, message, [KindIn(kind, wanted), *extra])
+
+    # -- scope facts ---------------------------------------------------------------------
+    @property
+    def function(self) -> Scope | None:
+        """The innermost enclosing function scope (``None`` at module or class level)."""
+        return self.scope.func
+
+    def func_canonical(self, scope: Scope | None = None) -> str | None:
+        scope = scope or self.function
+        return f"{self.module}.{scope.qualname}" if scope is not None else None
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None

@@ -1,0 +1,557 @@
+"""The project index: what the file facts say about each other.
+
+Built from every file's summary (cached or fresh) on every run, so cross-module answers
+stay right when only one file changed. It resolves symbolic kinds
+(``Ref("app.db.engine")``) to concrete ones, knows which functions are routes,
+dependencies, middleware and lifespan handlers, which sync functions do database I/O
+(transitively) and which are reached from ``async def`` code, and evaluates the
+conditions of deferred findings. Everything is computed lazily, and a module's facts
+are decoded only when asked for: a tree without async code or SQLAlchemy pays almost
+nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from dbctl.lint.semantic.conditions import (
+    AsyncReached,
+    Condition,
+    Dependency,
+    Handler,
+    KindIn,
+    NotGenerator,
+    SyncIO,
+    SyncIOMethod,
+)
+from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
+from dbctl.lint.semantic.kinds import (
+    Alias,
+    Attr,
+    Call,
+    Dep,
+    Instance,
+    Kind,
+    Method,
+    Ref,
+    Res,
+    Resolved,
+)
+from dbctl.lint.semantic.vocabulary import (
+    APP_KINDS,
+    ATTR_RESULT,
+    CALL_RESULT,
+    METHOD_RESULT,
+    NAMESPACES,
+    SYNC_DERIVED,
+)
+
+_MAX_DEPTH = 16
+Summary = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectFinding:
+    """A finding of a rule's project-wide half (:meth:`dbctl.lint.rule.Rule.check_project`),
+    located in ``module``."""
+
+    module: str
+    loc: list[int]
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Resource:
+    """A module-level resource (an engine, a driver connection) and one async user."""
+
+    module: str
+    loc: list[int]
+    name: str
+    user: str  # function key of the async user
+
+
+class ProjectIndex:
+    def __init__(
+        self, summaries: list[Summary], display: Callable[[str], str] = lambda rel: rel
+    ) -> None:
+        self.summaries: dict[str, Summary] = {}
+        for s in summaries:
+            if "module" in s and "facts" in s:
+                self.summaries.setdefault(s["module"], s)
+        self.display = display  # a root-relative path as the user sees it
+        self._facts: dict[str, ModuleFacts] = {}
+        self.suffix: dict[str, list[str]] = {}
+        for name in self.summaries:
+            parts = name.split(".")
+            for i in range(len(parts)):
+                self.suffix.setdefault(".".join(parts[i:]), []).append(name)
+        self._funcs: dict[str, tuple[str, FuncFacts]] = {}  # filled on demand
+        self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
+        self._sync_io: dict[str, bool] = {}
+        self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
+        self._classes: dict[str, tuple[str, str]] = {}  # class key -> (module, local)
+
+    # -- modules -------------------------------------------------------------------------
+    def facts(self, module: str) -> ModuleFacts:
+        """The (decoded, memoised) facts of a project module."""
+        m = self._facts.get(module)
+        if m is None:
+            m = self._facts[module] = ModuleFacts.from_json(
+                module, self.summaries[module]["facts"]
+            )
+        return m
+
+    def all_facts(self) -> Iterator[ModuleFacts]:
+        for module in self.summaries:
+            yield self.facts(module)
+
+    def app_facts(self) -> Iterator[ModuleFacts]:
+        """The modules of the application (not tests, not Alembic migrations)."""
+        for module, s in self.summaries.items():
+            if not s.get("test") and not s.get("alembic"):
+                yield self.facts(module)
+
+    # -- names ---------------------------------------------------------------------------
+    def normalize(self, qn: str, from_module: str) -> tuple[str, str] | None:
+        """(module, local name) of a canonical dotted name, or ``None`` if not in the project."""
+        key = (qn, from_module)
+        if key in self._norm:
+            return self._norm[key]
+        result: tuple[str, str] | None = None
+        parts = qn.split(".")
+        for i in range(len(parts) - 1, 0, -1):
+            cands = self.suffix.get(".".join(parts[:i]))
+            if cands:
+                mod = cands[0] if len(cands) == 1 else _closest(cands, from_module)
+                result = (mod, ".".join(parts[i:]))
+                break
+        self._norm[key] = result
+        return result
+
+    def func(self, qn: str, from_module: str, depth: int = 0) -> str | None:
+        """The key (``module.qualname``) of a project function, following re-exports."""
+        n = self.normalize(qn, from_module)
+        if n is None or depth > _MAX_DEPTH:
+            return None
+        mod, local = n
+        m = self.facts(mod)
+        if local in m.funcs:
+            return self._key(mod, local)
+        if local in m.classes:  # calling a class runs its __init__
+            return self.method(self._class_key(mod, local), "__init__")
+        head, dot, rest = local.partition(".")
+        if dot and "." not in rest and head in m.symbols:  # a method of a module-level object
+            owner = self.resolve(m.symbols[head], mod, depth + 1)
+            return self.method(owner.qualname, rest) if isinstance(owner, Instance) else None
+        target = m.imports.get(local)
+        if target and target != qn:
+            return self.func(target, mod, depth + 1)
+        return None
+
+    # -- classes -------------------------------------------------------------------------
+    def cls(self, qn: str, from_module: str, depth: int = 0) -> str | None:
+        """The key (``module.qualname``) of a project class, following re-exports."""
+        n = self.normalize(qn, from_module)
+        if n is None or depth > _MAX_DEPTH:
+            return None
+        mod, local = n
+        m = self.facts(mod)
+        if local in m.classes:
+            return self._class_key(mod, local)
+        target = m.imports.get(local)
+        if target and target != qn:
+            return self.cls(target, mod, depth + 1)
+        return None
+
+    def _class_key(self, mod: str, local: str) -> str:
+        key = f"{mod}.{local}"
+        self._classes[key] = (mod, local)
+        return key
+
+    def _mro(self, key: str) -> Iterator[tuple[str, str, str]]:
+        """(class key, module, local) of a class and its project base classes."""
+        seen: set[str] = set()
+        todo = [key]
+        while todo and len(seen) <= _MAX_DEPTH:
+            k = todo.pop(0)
+            if k in seen or k not in self._classes:
+                continue
+            seen.add(k)
+            mod, local = self._classes[k]
+            yield k, mod, local
+            for base in self.facts(mod).classes.get(local, ()):
+                bk = self.cls(base, mod)
+                if bk is not None:
+                    todo.append(bk)
+
+    def method(self, class_key: str, name: str) -> str | None:
+        """The function key of method ``name`` of a project class (or its bases)."""
+        for _, mod, local in self._mro(class_key):
+            if f"{local}.{name}" in self.facts(mod).funcs:
+                return self._key(mod, f"{local}.{name}")
+        return None
+
+    @cached_property
+    def members(self) -> dict[tuple[str, str], list[tuple[str, Kind]]]:
+        """(owner, attribute) -> (module, kind) of every attribute assignment in the
+        project; owners are class keys and the ``request.state`` / ``app.state``
+        namespaces."""
+        out: dict[tuple[str, str], list[tuple[str, Kind]]] = {}
+        for m in self.all_facts():
+            for owner, attr, kind in m.members:
+                resolved = self.resolve(owner, m.module)
+                if isinstance(resolved, Instance):
+                    key = resolved.qualname
+                elif resolved in NAMESPACES:
+                    key = resolved.value
+                else:
+                    continue
+                out.setdefault((key, attr), []).append((m.module, kind))
+        return out
+
+    def _member(self, owner: Resolved, name: str, depth: int) -> Resolved | None:
+        if isinstance(owner, Res):
+            known = ATTR_RESULT.get((owner, name))
+            if known is not None or owner not in NAMESPACES:
+                return known
+            keys = [owner.value]
+        else:
+            keys = [k for k, _, _ in self._mro(owner.qualname)]
+        for key in keys:
+            for mod, kind in self.members.get((key, name), ()):
+                r = self.resolve(kind, mod, depth + 1)
+                if r is not None:
+                    return r
+        return None
+
+    def alias_dep(self, qn: str, from_module: str, depth: int = 0) -> str | None:
+        """The key of the dependency named through ``qn = Annotated[T, Depends(f)]``."""
+        n = self.normalize(qn, from_module)
+        if n is None or depth > _MAX_DEPTH:
+            return None
+        mod, local = n
+        m = self.facts(mod)
+        alias = m.aliases.get(local)
+        if alias:
+            return self.func(alias[1], mod, depth + 1) if alias[1] else None
+        target = m.imports.get(local)
+        return self.alias_dep(target, mod, depth + 1) if target and target != qn else None
+
+    def dependencies_of(self, mod: str, info: FuncFacts) -> Iterator[str]:
+        """The keys of the dependencies a function declares."""
+        for dep in info.deps:
+            key = self.func(dep, mod)
+            if key:
+                yield key
+        for dep in info.alias_deps:
+            key = self.alias_dep(dep, mod)
+            if key:
+                yield key
+
+    def _key(self, mod: str, local: str) -> str:
+        key = f"{mod}.{local}"
+        if key not in self._funcs:
+            self._funcs[key] = (mod, self.facts(mod).funcs[local])
+        return key
+
+    def info(self, key: str) -> tuple[str, FuncFacts]:
+        """(module, function facts) of a function key."""
+        return self._funcs[key]
+
+    def describe(self, key: str) -> str:
+        """A function for a message: ``async def `name` at path:line``."""
+        mod, info = self.info(key)
+        where = f"{self.display(self.summaries[mod]['path'])}:{info.line}"
+        kind = "async def" if info.is_async else "def (called from async code)"
+        return f"{kind} `{key[len(mod) + 1 :]}` at {where}"
+
+    # -- kinds ---------------------------------------------------------------------------
+    def resolve(self, kind: Kind | None, from_module: str, depth: int = 0) -> Resolved | None:
+        """The concrete kind of a (possibly symbolic) kind, memoised; cycles give None."""
+        if kind is None or depth > _MAX_DEPTH:
+            return None
+        if isinstance(kind, Res):
+            return kind
+        key = (kind, from_module)
+        if key in self._resolved:
+            return self._resolved[key]
+        self._resolved[key] = None  # cycle guard
+        result = self._resolve(kind, from_module, depth)
+        self._resolved[key] = result
+        return result
+
+    def _resolve(self, kind: Kind, from_module: str, depth: int) -> Resolved | None:
+        if isinstance(kind, Ref):  # a module-level name
+            return self._ref_kind(kind.qualname, from_module, depth)
+        if isinstance(kind, Instance):
+            key = self.cls(kind.qualname, from_module)
+            return Instance(key) if key is not None else None
+        if isinstance(kind, Attr):
+            owner = self.resolve(kind.base, from_module, depth + 1)
+            return self._member(owner, kind.name, depth) if owner is not None else None
+        if isinstance(kind, Call):
+            if isinstance(kind.base, Ref):
+                key = self.cls(kind.base.qualname, from_module)
+                if key is not None:
+                    return Instance(key)
+                key = self.func(kind.base.qualname, from_module)
+                if key is not None:
+                    return self._ret_kind(key, depth)
+            base = self.resolve(kind.base, from_module, depth + 1)
+            return CALL_RESULT.get(base) if isinstance(base, Res) else None
+        if isinstance(kind, Alias):
+            n = self.normalize(kind.qualname, from_module)
+            if n is None:
+                return None
+            mod, local = n
+            m = self.facts(mod)
+            alias = m.aliases.get(local)
+            if alias:
+                alias_kind, dep = alias
+                if alias_kind is None and dep:
+                    alias_kind = Dep(dep)
+                return self.resolve(alias_kind, mod, depth + 1)
+            target = m.imports.get(local)
+            if target:
+                return self.resolve(Alias(target), mod, depth + 1)
+            return self.resolve(Instance(kind.qualname), from_module, depth + 1)
+        if isinstance(kind, Dep):
+            key = self.func(kind.qualname, from_module)
+            return self._ret_kind(key, depth) if key else None
+        if isinstance(kind, Method):
+            base = self.resolve(kind.base, from_module, depth + 1)
+            if isinstance(base, Instance):
+                key = self.method(base.qualname, kind.name)
+                return self._ret_kind(key, depth) if key is not None else None
+            if base is not None:
+                return METHOD_RESULT.get((base, kind.name))
+            if isinstance(kind.base, Ref):  # module.function(...) or module.factory(...)
+                ref = Ref(f"{kind.base.qualname}.{kind.name}")
+                return self.resolve(Call(ref), from_module, depth + 1)
+            return None
+        return None
+
+    def _ref_kind(self, qn: str, from_module: str, depth: int) -> Resolved | None:
+        n = self.normalize(qn, from_module)
+        if n is None:
+            return None
+        mod, local = n
+        m = self.facts(mod)
+        if local in m.symbols:
+            return self.resolve(m.symbols[local], mod, depth + 1)
+        target = m.imports.get(local)
+        if target and target != qn:
+            return self.resolve(Ref(target), mod, depth + 1)
+        head, dot, rest = local.partition(".")
+        if dot and head in m.symbols:  # an attribute of a module-level object: app.state.pool
+            kind: Kind | None = m.symbols[head]
+            for name in rest.split("."):
+                kind = Attr(name, kind) if kind is not None else None
+            return self.resolve(kind, mod, depth + 1)
+        return None
+
+    def _ret_kind(self, key: str, depth: int) -> Resolved | None:
+        """What a function returns: the kinds of its return values, else what its
+        return annotation says."""
+        mod, info = self.info(key)
+        for k in info.ret:
+            r = self.resolve(k, mod, depth + 1)
+            if r:
+                return r
+        return self.resolve(info.returns, mod, depth + 1)
+
+    # -- roles ---------------------------------------------------------------------------
+    @cached_property
+    def routes(self) -> set[str]:
+        out = self._decorated("route")
+        for m in self.all_facts():
+            for recv, target in m.extra_routes:
+                key = self.func(target, m.module)
+                if key and self.resolve(recv, m.module) in APP_KINDS:
+                    out.add(key)
+        return out
+
+    @cached_property
+    def middleware(self) -> set[str]:
+        return self._decorated("middleware")
+
+    def _decorated(self, field: str) -> set[str]:
+        out: set[str] = set()
+        for m in self.all_facts():
+            for local, info in m.funcs.items():
+                if any(self.resolve(k, m.module) in APP_KINDS for k in getattr(info, field)):
+                    out.add(self._key(m.module, local))
+        return out
+
+    @cached_property
+    def dependencies(self) -> set[str]:
+        out: set[str] = set()
+        for m in self.all_facts():
+            for info in m.funcs.values():
+                out.update(self.dependencies_of(m.module, info))
+            for dep in m.extra_deps:
+                key = self.func(dep, m.module)
+                if key:
+                    out.add(key)
+        return out
+
+    @cached_property
+    def lifespans(self) -> set[str]:
+        out: set[str] = set()
+        for m in self.all_facts():
+            for target in m.lifespans:
+                key = self.func(target, m.module)
+                if key:
+                    out.add(key)
+        return out
+
+    @cached_property
+    def handlers(self) -> set[str]:
+        return self.routes | self.dependencies | self.middleware | self.lifespans
+
+    def callees(self, key: str) -> Iterator[str]:
+        """The keys of the project functions ``key`` calls (methods included)."""
+        mod, info = self.info(key)
+        for qn in info.calls:
+            callee = self.func(qn, mod)
+            if callee:
+                yield callee
+        for receiver, name in info.method_calls:
+            callee = self.method_of(receiver, name, mod)
+            if callee:
+                yield callee
+
+    def method_of(self, receiver: Kind, name: str, module: str) -> str | None:
+        """The key of the project method ``receiver.name`` (``None`` if the receiver is
+        not a project class instance)."""
+        owner = self.resolve(receiver, module)
+        return self.method(owner.qualname, name) if isinstance(owner, Instance) else None
+
+    @cached_property
+    def async_reached(self) -> dict[str, str]:
+        """Sync project functions reached from ``async def`` code -> the async caller."""
+        reached: dict[str, str] = {}
+        todo: list[str] = []
+        for m in self.app_facts():
+            for local, info in m.funcs.items():
+                if not info.is_async:
+                    continue
+                caller = self._key(m.module, local)
+                for key in (*self.callees(caller), *self.dependencies_of(m.module, info)):
+                    if key not in reached and not self.info(key)[1].is_async:
+                        reached[key] = caller
+                        todo.append(key)
+        while todo:
+            key = todo.pop()
+            for callee in self.callees(key):
+                if callee not in reached and not self.info(callee)[1].is_async:
+                    reached[callee] = reached[key]
+                    todo.append(callee)
+        return reached
+
+    def sync_io(self, key: str) -> bool:
+        """Does the sync function ``key`` do database I/O, itself or through callees?"""
+        if key in self._sync_io:
+            return self._sync_io[key]
+        self._sync_io[key] = False  # cycle guard
+        mod, info = self.info(key)
+        result = False
+        if not info.is_async:
+            result = any(self.resolve(io.receiver, mod) in io.blocking_on for io in info.io)
+            if not result:
+                result = any(c != key and self.sync_io(c) for c in self.callees(key))
+        self._sync_io[key] = result
+        return result
+
+    # -- deferred conditions -------------------------------------------------------------
+    def holds(self, cond: Condition | None, module: str) -> bool:
+        """Does the condition of a deferred finding (made in ``module``) hold?"""
+        if cond is None:
+            return False
+        if isinstance(cond, KindIn):
+            return self.resolve(cond.kind, module) in cond.wanted
+        if isinstance(cond, SyncIOMethod):
+            key = self.method_of(cond.receiver, cond.name, module)
+            return key is not None and not self.info(key)[1].is_async and self.sync_io(key)
+        key = self.func(cond.qualname, module)
+        if key is None:
+            return False
+        if isinstance(cond, SyncIO):
+            return not self.info(key)[1].is_async and self.sync_io(key)
+        if isinstance(cond, Handler):
+            return key in self.handlers
+        if isinstance(cond, Dependency):
+            return key in self.dependencies
+        if isinstance(cond, NotGenerator):
+            return not self.info(key)[1].gen
+        if isinstance(cond, AsyncReached):
+            return key in self.async_reached
+        return False
+
+    # -- resources used from async code (DBC101, DBC102) ---------------------------------
+    def resources_reaching_async(self, roots: frozenset[Res]) -> list[Resource]:
+        """Each module-level resource of a kind in ``roots`` (a sync engine, a sync driver
+        connection) whose engine/factories/sessions/connections async code uses."""
+        resources = [
+            (m.module, name)
+            for m in self.app_facts()
+            for name in m.sym_loc
+            # created here (directly or by a project function), not an alias of another
+            if not isinstance(m.symbols.get(name), Ref)
+            and self.resolve(m.symbols.get(name), m.module) in roots
+        ]
+        if not resources:
+            return []
+        out: list[Resource] = []
+        users = self._async_users()
+        for mod, name in resources:
+            derived = {(mod, name)}
+            changed = True
+            while changed:
+                changed = False
+                for m in self.app_facts():
+                    for sym, deps in m.sym_deps.items():
+                        if (m.module, sym) in derived:
+                            continue
+                        if any(self.normalize(d, m.module) in derived for d in deps) and (
+                            self.resolve(m.symbols.get(sym), m.module) in SYNC_DERIVED
+                        ):
+                            derived.add((m.module, sym))
+                            changed = True
+            for key, uses in users:
+                if uses & derived:
+                    out.append(Resource(mod, self.facts(mod).sym_loc[name], name, key))
+                    break
+        return out
+
+    def _async_users(self) -> list[tuple[str, set[tuple[str, str]]]]:
+        reached = self.async_reached
+        out: list[tuple[str, set[tuple[str, str]]]] = []
+        for m in self.app_facts():
+            for local, info in m.funcs.items():
+                key = f"{m.module}.{local}"
+                if not info.is_async and key not in reached:
+                    continue
+                key = self._key(m.module, local)
+                uses = {n for u in info.uses if (n := self.normalize(u, m.module)) is not None}
+                out.append((key, uses))
+        out.sort(key=lambda item: (not self.info(item[0])[1].is_async, item[0]))
+        return out
+
+
+def _closest(cands: list[str], from_module: str) -> str:
+    here = from_module.split(".")
+
+    def score(c: str) -> tuple[int, str]:
+        parts = c.split(".")
+        n = 0
+        for a, b in zip(parts, here, strict=False):
+            if a != b:
+                break
+            n += 1
+        return (-n, c)
+
+    return min(cands, key=score)

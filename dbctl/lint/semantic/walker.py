@@ -1,0 +1,460 @@
+"""The walker: one iterative pass over a file's tree that maintains scopes and
+bindings (the core handlers, which build the semantic model and its facts) and
+dispatches each node to the rules interested in its type."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from dbctl.lint.context import settings_defaults
+from dbctl.lint.semantic.facts import BlockingCall, FuncFacts
+from dbctl.lint.semantic.kinds import Dep, Instance, Kind, Res
+from dbctl.lint.semantic.model import FileContext, Scope, root_name
+from dbctl.lint.semantic.nodes import arg_or_keyword, keyword
+from dbctl.lint.semantic.vocabulary import (
+    ADD_ROUTE,
+    CACHE_DECORATORS,
+    DDL_METHODS,
+    DDL_SYNC_BINDS,
+    ENV_GETTERS,
+    INSPECT,
+    INSPECT_BLOCKS_ON,
+    MIDDLEWARE_BASES,
+    NOT_INSTANCE_METHODS,
+    ROUTE_METHODS,
+    SETTINGS_BASES,
+    SYNC_DRIVER_CALLS,
+    SYNC_IO_KINDS_BY_METHOD,
+    is_library,
+    sqla_last,
+)
+
+if TYPE_CHECKING:
+    from dbctl.lint.rule import Rule
+
+Handler = Callable[[ast.AST, FileContext], None]
+
+
+class _Enter:
+    """A marker on the walk stack: from here on, the scope is ``scope``."""
+
+    __slots__ = ("scope",)
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+
+class Walker:
+    """Walks a tree once, iteratively (deep trees do not hit the recursion limit),
+    maintaining imports and scopes and dispatching each node to the handlers
+    interested in its type: the core fact collectors first, then the rules. A rule
+    whose ``triggers`` do not occur in the file's bytes is not dispatched at all."""
+
+    def __init__(self, rules: Iterable[type[Rule]]) -> None:
+        self.rules = tuple(rules)
+        self._tables: dict[tuple[str, ...], dict[type, list[Handler]]] = {}
+        self._triggers = [
+            (r.code, r.requires.lower(), tuple(dict.fromkeys(t.lower() for t in r.triggers)))
+            for r in self.rules
+            if r.node_types
+        ]
+
+    def table(self, data: bytes) -> dict[type, list[Handler]]:
+        """The handlers for a file: the core ones and those of the rules it can trigger
+        (triggers are matched case-insensitively, each searched at most once)."""
+        low = data.lower()
+        seen: dict[bytes, bool] = {}
+
+        def has(trigger: bytes) -> bool:
+            hit = seen.get(trigger)
+            if hit is None:
+                hit = seen[trigger] = trigger in low
+            return hit
+
+        active = tuple(
+            code for code, required, triggers in self._triggers
+            if (not required or has(required)) and (not triggers or any(has(t) for t in triggers))
+        )
+        table = self._tables.get(active)
+        if table is None:
+            table = {t: [h] for t, h in _CORE.items()}
+            for rule in self.rules:
+                if rule.code in active:
+                    for node_type in rule.node_types:
+                        table.setdefault(node_type, []).append(rule.check)
+            self._tables[active] = table
+        return table
+
+    def walk(self, ctx: FileContext, data: bytes = b"") -> None:
+        handlers = self.table(data)
+        module_scope = ctx.module_scope
+        module_scope.func = None
+        ctx.scope = module_scope
+        stack: list[Any] = [ctx.tree]
+        pop, push = stack.pop, stack.append
+        scope_types = _SCOPE_TYPES
+        child_fields = _CHILD_FIELDS
+        enter = _Enter
+        name_type, const_type, attr_type = ast.Name, ast.Constant, ast.Attribute
+        kw_type = ast.keyword
+        assert attr_type not in handlers and kw_type not in handlers, "skipped over"
+        name_hs = handlers.get(name_type, [])
+        const_hs = handlers.get(const_type, [])
+        while stack:
+            node = pop()
+            ntype = type(node)
+            if ntype is enter:
+                ctx.scope = node.scope
+                continue
+            hs = handlers.get(ntype)
+            if hs is not None:
+                for h in hs:
+                    h(node, ctx)
+            if ntype in scope_types:
+                outer = ctx.scope
+                inner = _enter_scope(node, ctx, outer)
+                ctx.scope = outer
+                ctx.scopes.append(inner)
+                push(enter(outer))
+                body = node.body
+                if type(body) is list:
+                    for v in reversed(body):
+                        push(v)
+                else:  # a lambda
+                    push(body)
+                push(enter(inner))
+                for v in reversed(_outer_parts(node)):
+                    push(v)
+                continue
+            fields = child_fields.get(ntype)
+            if fields is None:
+                fields = child_fields[ntype] = _child_fields(ntype)
+            for name in fields:
+                value = getattr(node, name)
+                if value is None:
+                    continue
+                for item in reversed(value) if type(value) is list else (value,):
+                    v, vt = item, type(item)
+                    # leaves (and attribute chains down to their leaf) are handled right
+                    # here instead of a trip through the stack: most nodes are leaves
+                    while vt is attr_type or vt is kw_type:
+                        v = v.value
+                        vt = type(v)
+                    if vt is name_type:
+                        for h in name_hs:
+                            h(v, ctx)
+                    elif vt is const_type:
+                        for h in const_hs:
+                            h(v, ctx)
+                    elif v is not None and vt is not str:
+                        push(v)
+        ctx.scope = module_scope
+        ctx.finish()
+
+
+def _outer_parts(node: Any) -> list[ast.AST]:
+    """The parts of a def/class/lambda evaluated in the enclosing scope, in source order
+    (annotations are not visited)."""
+    parts: list[ast.AST] = list(getattr(node, "decorator_list", ()))
+    if isinstance(node, ast.ClassDef):
+        parts.extend(node.bases)
+        parts.extend(node.keywords)
+        return parts
+    args = node.args
+    parts.extend(args.defaults)
+    parts.extend(d for d in args.kw_defaults if d is not None)
+    return parts
+
+
+#: fields that never hold a node worth visiting (expression contexts, operators, names)
+_SKIP_FIELDS = frozenset(
+    {"ctx", "op", "ops", "type_comment", "kind", "id", "attr", "name", "arg", "asname",
+     "module", "level", "names", "conversion", "is_async", "simple", "lineno", "tag"}
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _child_fields(ntype: type[ast.AST]) -> tuple[str, ...]:
+    """The fields to visit, in reverse order (the stack reverses them back)."""
+    if ntype is ast.Constant or not issubclass(ntype, ast.AST):
+        return ()
+    return tuple(reversed([f for f in ntype._fields if f not in _SKIP_FIELDS]))
+
+
+
+_FUNC_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef)
+_SCOPE_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+
+
+def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
+    if isinstance(node, ast.ClassDef):
+        qn = f"{parent.qualname}.{node.name}" if parent.qualname else node.name
+        return Scope(qn, False, node, parent, func=None)
+    if isinstance(node, ast.Lambda):
+        lam = Scope(f"{parent.qualname}.<lambda>" if parent.qualname else "<lambda>",
+                    False, node, parent)
+        lam.func = lam
+        return lam
+    assert isinstance(node, _FUNC_TYPES)
+    qn = f"{parent.qualname}.{node.name}" if parent.qualname else node.name
+    scope = Scope(qn, isinstance(node, ast.AsyncFunctionDef), node, parent)
+    scope.func = scope
+    ctx.scope = parent
+    info = _function_info(node, ctx, scope)
+    scope.info = info
+    ctx.funcs[qn] = info
+    if node.returns is not None:
+        info.returns = ctx.annotation(node.returns, returns=True)[0]
+    args = node.args
+    env = scope.env
+    for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        env[a.arg] = None
+    if args.vararg:
+        env[args.vararg.arg] = None
+    if args.kwarg:
+        env[args.kwarg.arg] = None
+    implicit = _implicit_params(node, ctx, parent, info)
+    defaults: list[ast.expr | None] = [None] * (
+        len(args.posonlyargs) + len(args.args) - len(args.defaults)
+    ) + list(args.defaults)
+    pairs = list(zip((*args.posonlyargs, *args.args), defaults, strict=False)) + list(
+        zip(args.kwonlyargs, args.kw_defaults, strict=False)
+    )
+    for a, default in pairs:
+        kind, dep, is_alias = ctx.annotation(a.annotation)
+        if not dep:
+            dep, is_alias = ctx.depends_target(default), False
+        if dep:
+            (info.alias_deps if is_alias else info.deps).append(dep)
+            if kind is None:
+                kind = Dep(dep)
+        env[a.arg] = kind or implicit.get(a.arg)
+    return scope
+
+
+def _implicit_params(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext, parent: Scope,
+    info: FuncFacts,
+) -> dict[str, Kind]:
+    """Kinds that parameters have by construction, whatever their annotation says
+    nothing about: ``self`` of a method (an instance of its class), the request of an
+    ``@app.middleware`` function or of a ``BaseHTTPMiddleware.dispatch``."""
+    positional = [*node.args.posonlyargs, *node.args.args]
+    out: dict[str, Kind] = {}
+    if isinstance(parent.node, ast.ClassDef) and positional:
+        decorators = {ctx.canonical(d) or "" for d in node.decorator_list}
+        if not any(d.rsplit(".", 1)[-1] in NOT_INSTANCE_METHODS for d in decorators):
+            out[positional[0].arg] = Instance(f"{ctx.module}.{parent.qualname}")
+            if node.name == "dispatch" and len(positional) > 1 and any(
+                ctx.canonical(b) in MIDDLEWARE_BASES for b in parent.node.bases
+            ):
+                out[positional[1].arg] = Res.REQUEST
+    elif info.middleware and positional:
+        out[positional[0].arg] = Res.REQUEST
+    return out
+
+
+def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext,
+                   scope: Scope) -> FuncFacts:
+    info = FuncFacts(is_async=scope.is_async, line=node.lineno)
+    for dec in node.decorator_list:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        canon = ctx.canonical(target)
+        if canon in CACHE_DECORATORS:
+            info.cached = True
+        if isinstance(target, ast.Attribute):
+            recv = ctx.kind_of(target.value)
+            if recv and target.attr in ROUTE_METHODS:
+                info.route.append(recv)
+            elif recv and target.attr == "middleware":
+                info.middleware.append(recv)
+        if isinstance(dec, ast.Call):
+            deps = keyword(dec, "dependencies")
+            if isinstance(deps, ast.List | ast.Tuple):
+                for d in deps.elts:
+                    t = ctx.depends_target(d)
+                    if t:
+                        info.deps.append(t)
+    return info
+
+
+# -- core handlers (facts, before the rules) --------------------------------------------
+def _on_import(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.Import)
+    for alias in node.names:
+        if alias.asname:
+            ctx.imports[alias.asname] = alias.name
+        else:
+            head = alias.name.split(".", 1)[0]
+            ctx.imports[head] = head
+
+
+def _on_import_from(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.ImportFrom)
+    base = ctx.resolve_relative(node.module, node.level)
+    for alias in node.names:
+        if alias.name == "*":
+            continue
+        ctx.imports[alias.asname or alias.name] = f"{base}.{alias.name}" if base else alias.name
+
+
+def _on_assign(node: ast.AST, ctx: FileContext) -> None:
+    if isinstance(node, ast.Assign):
+        if ctx.scope.node is None and isinstance(node.value, ast.Subscript):
+            alias_kind, alias_dep, _ = ctx.annotation(node.value)
+            if alias_kind or alias_dep:
+                for t in node.targets:
+                    if isinstance(t, ast.Name):
+                        ctx.facts.aliases[t.id] = (alias_kind, alias_dep or "")
+        kind = ctx.kind_of(node.value)
+        for t in node.targets:
+            ctx.bind(t, node.value, kind)
+    elif isinstance(node, ast.AnnAssign):
+        kind = ctx.kind_of(node.value) if node.value is not None else None
+        if kind is None:
+            kind = ctx.annotation(node.annotation)[0]
+        ctx.bind(node.target, node.value, kind)
+
+
+def _on_with(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.With | ast.AsyncWith)
+    for item in node.items:
+        if item.optional_vars is not None:
+            ctx.bind(item.optional_vars, None, ctx.kind_of(item.context_expr))
+
+
+def _on_for(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.For | ast.AsyncFor | ast.comprehension)
+    ctx.bind(node.target, None, None)
+
+
+def _on_named(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.NamedExpr)
+    ctx.bind(node.target, None, ctx.kind_of(node.value))
+
+
+def _on_call(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.Call)
+    func = node.func
+    canon = ctx.canonical(func)
+    attr = func.attr if type(func) is ast.Attribute else None
+    if canon is not None:
+        if canon in ENV_GETTERS:
+            default = arg_or_keyword(node, 1, "default")
+            if default is not None:
+                ctx.claimed.add(id(default))
+        elif canon.endswith(("FastAPI", "Starlette")):
+            lifespan = keyword(node, "lifespan")
+            if lifespan is not None:
+                target = ctx.canonical(lifespan)
+                if target:
+                    ctx.facts.lifespans.append(target)
+    if node.keywords:
+        deps = keyword(node, "dependencies")  # FastAPI(...), APIRouter(...), include_router(...)
+        if isinstance(deps, ast.List | ast.Tuple):
+            for d in deps.elts:
+                t = ctx.depends_target(d)
+                if t:
+                    ctx.facts.extra_deps.append(t)
+    if attr is not None and attr in ADD_ROUTE:
+        endpoint = arg_or_keyword(node, 1, "endpoint")
+        recv = ctx.kind_of(func.value)  # type: ignore[attr-defined]
+        target = ctx.canonical(endpoint) if endpoint is not None else None
+        if recv and target:
+            ctx.facts.extra_routes.append((recv, target))
+    fn = ctx.scope.func
+    if fn is None or fn.info is None:
+        return
+    info = fn.info
+    awaited = id(node) in ctx.awaited  # an awaited call never blocks
+    if canon is not None:
+        if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
+            info.io.append(BlockingCall(Res.DRIVER_CONN, frozenset({Res.DRIVER_CONN})))
+        elif not is_library(canon):
+            info.calls.append(canon)
+        elif sqla_last(canon) == INSPECT and not awaited:
+            bind = ctx.kind_of(arg_or_keyword(node, 0, "subject"))
+            if bind is not None:
+                info.io.append(BlockingCall(bind, INSPECT_BLOCKS_ON))
+    if attr is None:
+        return
+    if attr == "dispose":
+        ctx.not_uses.add(id(func.value))  # type: ignore[attr-defined]
+    methods = SYNC_IO_KINDS_BY_METHOD.get(attr)
+    base: Kind | None = None
+    if canon is None or methods:
+        base = ctx.kind_of(func.value)  # type: ignore[attr-defined]
+        if canon is None and base is not None and not isinstance(base, Res):
+            info.method_calls.append((base, attr))  # a method of a project class?
+    if methods and base is not None and not awaited and (
+        base in methods or (not isinstance(base, Res) and not is_library(root_name(base)))
+    ):
+        info.io.append(BlockingCall(base, methods))
+    if attr in DDL_METHODS:
+        kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
+        if kind is not None:
+            info.io.append(BlockingCall(kind, DDL_SYNC_BINDS))
+
+
+def _on_name(node: ast.AST, ctx: FileContext) -> None:
+    fn = ctx.scope.func
+    if fn is not None and type(node.ctx) is ast.Load and id(node) not in ctx.not_uses:  # type: ignore[attr-defined]
+        fn.names.add(node.id)  # type: ignore[attr-defined]
+
+
+def _on_return(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.Return | ast.Yield | ast.YieldFrom)
+    fn = ctx.function
+    if fn is None or fn.info is None:
+        return
+    if not isinstance(node, ast.Return):
+        fn.info.gen = True
+    kind = ctx.kind_of(node.value)
+    if kind is not None:
+        fn.info.ret.append(kind)
+
+
+def _on_class(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.ClassDef)
+    bases = [ctx.canonical(b) for b in node.bases]
+    parent = ctx.scope.qualname
+    ctx.facts.classes[f"{parent}.{node.name}" if parent else node.name] = [
+        b for b in bases if b
+    ]
+    if not any(b in SETTINGS_BASES or (b and b.rsplit(".", 1)[-1] in ctx.settings_classes)
+               for b in bases):
+        return
+    ctx.settings_classes.add(node.name)
+    for stmt in node.body:
+        value = stmt.value if isinstance(stmt, ast.AnnAssign | ast.Assign) else None
+        if value is None:
+            continue
+        for default in settings_defaults(value, ctx):
+            ctx.claimed.add(id(default))
+
+
+def _on_await(node: ast.AST, ctx: FileContext) -> None:
+    ctx.awaited.add(id(node.value))  # type: ignore[attr-defined]
+
+
+_CORE: dict[type[ast.AST], Handler] = {
+    ast.Await: _on_await,
+    ast.Import: _on_import,
+    ast.ImportFrom: _on_import_from,
+    ast.Assign: _on_assign,
+    ast.AnnAssign: _on_assign,
+    ast.With: _on_with,
+    ast.AsyncWith: _on_with,
+    ast.For: _on_for,
+    ast.AsyncFor: _on_for,
+    ast.comprehension: _on_for,
+    ast.NamedExpr: _on_named,
+    ast.Call: _on_call,
+    ast.Name: _on_name,
+    ast.Return: _on_return,
+    ast.Yield: _on_return,
+    ast.YieldFrom: _on_return,
+    ast.ClassDef: _on_class,
+}
