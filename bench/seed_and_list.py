@@ -11,10 +11,13 @@ into the default users table (``dbctl init-db``'s reference model, id + indexed 
    extrapolated per row to N — the output says so.
 3. ``dbctl users list --all --format csv``     vs ``psql -c "COPY users TO STDOUT (FORMAT csv)"``
    (both to /dev/null), with dbctl's peak memory (VmHWM polled from /proc).
+4. ``dbctl init-db --models`` of a 300-table model vs a Python process running
+   ``metadata.create_all`` through SQLAlchemy's async engine (``run_sync``), both on an
+   empty database.
 
 Each dbctl and psql number is a whole process (start-up included), best of two runs.
 Targets: seed within 2x of \\copy; listing within 2x of psql's COPY and under 150 MB;
---fake at least 10x faster than the ORM loop.
+--fake at least 10x faster than the ORM loop; init-db within 1.2x of create_all.
 Usage: ``python bench/seed_and_list.py [--rows N] [--orm-rows M]``.
 """
 
@@ -31,6 +34,65 @@ import time
 from pathlib import Path
 
 from dbctl import sandbox
+
+MODELS_300 = """
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Kind(enum.Enum):
+    a = "a"
+    b = "b"
+
+
+def _table(i: int) -> type:
+    ns = {
+        "__tablename__": f"t{i:03d}",
+        "__annotations__": {
+            "id": Mapped[int],
+            "name": Mapped[str],
+            "body": Mapped[str | None],
+            "kind": Mapped[Kind],
+            "created_at": Mapped[datetime],
+        },
+        "id": mapped_column(primary_key=True),
+        "name": mapped_column(String(100), index=True),
+        "body": mapped_column(Text),
+        "kind": mapped_column(default=Kind.a),
+        "created_at": mapped_column(server_default=func.now()),
+    }
+    if i:
+        ns["__annotations__"]["parent_id"] = Mapped[int | None]
+        ns["parent_id"] = mapped_column(ForeignKey(f"t{i - 1:03d}.id"))
+    return type(f"T{i:03d}", (Base,), ns)
+
+
+for _i in range(300):
+    _table(_i)
+"""
+
+PEER_300 = """
+import asyncio, sys
+sys.path.insert(0, sys.argv[2])
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+from models300 import Base
+
+async def main() -> None:
+    engine = create_async_engine(sys.argv[1], poolclass=NullPool)
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    await engine.dispose()
+
+asyncio.run(main())
+"""
 
 
 def run(cmd: list[str], env: dict[str, str], *, stdout: int | None = None) -> float:
@@ -186,6 +248,30 @@ def main() -> None:
                 t_pcopy,
                 "<= 2.0x",
                 f"{t_list / t_pcopy:.2f}x",
+            )
+        )
+
+        (workdir / "models300.py").write_text(MODELS_300)
+        (workdir / "peer300.py").write_text(PEER_300)
+
+        def empty() -> None:
+            run([psql, dsn, "-qc", "DROP SCHEMA public CASCADE; CREATE SCHEMA public"], env)
+
+        t_init = t_peer = float("inf")
+        init_cmd = [*dbctl, "init-db", "--models", "models300:Base", "--app-dir", str(workdir)]
+        peer_cmd = [sys.executable, str(workdir / "peer300.py"), server.url(), str(workdir)]
+        for _ in range(3):
+            empty()
+            t_init = min(t_init, run(init_cmd, env))
+            empty()
+            t_peer = min(t_peer, run(peer_cmd, env))
+        results.append(
+            (
+                "init-db 300 tables vs async create_all",
+                t_init,
+                t_peer,
+                "<= 1.2x",
+                f"{t_init / t_peer:.2f}x",
             )
         )
 

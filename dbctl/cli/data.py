@@ -128,18 +128,28 @@ def seed(
         ),
     ] = None,
     schema: SchemaOpt = None,
+    models: ModelsOpt = None,
+    app_dir: AppDirOpt = None,
     batch_size: BatchOpt = 10_000,
     fmt: FormatOpt = HumanJson.human,
 ) -> None:
     """Load rows from a file, or generate them with --fake, in one transaction; rows that
-    already exist (same key) are skipped."""
+    already exist (same key) are skipped. With --models, keys a file lacks get the model
+    columns' Python-side defaults."""
     from dbctl.core import seed as core
     from dbctl.output.data import progress_sink, render_seed
 
-    loaded = load(env_file, url=url, timeout=timeout, db_schema=schema)
+    loaded = load(
+        env_file, url=url, timeout=timeout, db_schema=schema, models=models, app_dir=app_dir
+    )
     s = loaded.settings
     if (file is None) == (fake is None):
         raise UsageError("give a seed FILE or --fake N --table T")
+    metadata = None
+    if s.models is not None and file is not None:
+        from dbctl.db.models import load_metadata
+
+        metadata = load_metadata(s.models, s.app_dir)
     import asyncio
 
     result = asyncio.run(
@@ -152,6 +162,7 @@ def seed(
             table=table,
             batch_size=batch_size,
             progress=progress_sink(),
+            metadata=metadata,
         )
     )
     render_seed(result, fmt.value)

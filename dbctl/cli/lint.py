@@ -82,6 +82,33 @@ def lint(
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Neither read nor write .dbctl_cache/.")
     ] = False,
+    config_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Use [tool.dbctl.lint] of this TOML file for every path (default: the "
+            "nearest pyproject.toml with that table above each file).",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--baseline",
+            help="Report only findings not in FILE, an earlier `--format json` report.",
+            metavar="FILE",
+            show_default=False,
+        ),
+    ] = None,
+    project: Annotated[
+        bool,
+        typer.Option(
+            "--project",
+            help="Analyse the whole project around PATHs (their git work tree) but report "
+            "only findings in PATHs (the pre-commit hook).",
+        ),
+    ] = False,
 ) -> None:
     """Lint FastAPI + async SQLAlchemy code for async and credential pitfalls.
 
@@ -91,7 +118,10 @@ def lint(
     from dbctl.lint.registry import ALL_RULES
     from dbctl.output.lint import render_lint
 
-    result = run(paths or [], select=select, ignore=ignore, exclude=exclude, no_cache=no_cache)
+    result = run(
+        paths or [], select=select, ignore=ignore, exclude=exclude, no_cache=no_cache,
+        config_file=config_file, baseline=baseline, project=project,
+    )
     raise typer.Exit(
         render_lint(
             result,

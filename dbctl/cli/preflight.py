@@ -58,7 +58,7 @@ def preflight(
     from dbctl.cli.handoff import finish, report_stream, then_command
     from dbctl.core.check import resolve_targets
     from dbctl.core.preflight import run_preflight
-    from dbctl.lint.config import check_paths, load_lint_config
+    from dbctl.lint.config import PathConfigs, check_paths
     from dbctl.lint.engine import lint_paths
     from dbctl.output.check import retry_line, retry_line_named
     from dbctl.output.lint import exit_code
@@ -71,13 +71,13 @@ def preflight(
     if targets is None and not offline:
         loaded.database_url()  # no URL / unusable URL: exit 2 before any work
     paths = check_paths([path])
-    config = load_lint_config()
+    configs = PathConfigs()  # per-path [tool.dbctl.lint], as `dbctl lint`
     report = asyncio.run(
         run_preflight(
             paths,
             loaded,
             targets,
-            lint=lambda p: lint_paths(p, config),
+            lint=lambda p: lint_paths(p, configs.base, configs),
             lint_exit=exit_code,
             wait_s=wait,
             strict=strict,

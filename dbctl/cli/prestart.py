@@ -72,10 +72,10 @@ def prestart(
             show_default=False,
         ),
     ] = None,
-    lock_timeout: Annotated[
+    replica_wait: Annotated[
         float,
         typer.Option(
-            "--lock-timeout",
+            "--replica-wait",
             min=0,
             metavar="SECONDS",
             help="How long to wait for another replica's prestart to finish.",
@@ -111,7 +111,7 @@ def prestart(
         run_prestart(
             loaded,
             wait_s=wait,
-            lock_timeout_s=lock_timeout,
+            replica_wait_s=replica_wait,
             seed_path=seed,
             on_retry=retry_line,
             on_note=note,

@@ -1,5 +1,13 @@
-"""``dbctl init-db``: a one-query preflight, then all DDL (and an optional seed) in one
-transaction on one asyncpg connection. SQLAlchemy only compiles the models' DDL."""
+"""``dbctl init-db``: SQLAlchemy's own ``metadata.create_all`` through an ``AsyncEngine``
+(NullPool, connections from :func:`dbctl.db.connect.connect`), run with
+``AsyncConnection.run_sync`` inside one transaction after a one-query preflight and a
+transaction-level advisory lock (two init-db on one database run one after the other).
+``--schema`` is a ``schema_translate_map``; ``--dry-run`` renders the same ``create_all``
+with a mock engine. An optional seed is loaded through the engine connection's asyncpg
+connection (COPY) in the same transaction.
+
+:func:`run` / :func:`run_with_settings` are the public entry points (``dbctl prestart``
+calls them too)."""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbctl.core.seed import ProgressSink, SeedResult
 from dbctl.db.catalog import quote_ident, reflect, resolve_types
-from dbctl.db.errors import translate
+from dbctl.db.errors import translate as translate_error
 from dbctl.errors import DatabaseError, UsageError
 from dbctl.settings import LoadedSettings
 from dbctl.urls import DatabaseUrl
@@ -22,6 +30,9 @@ if TYPE_CHECKING:
 #: init-db gives up waiting for a table lock after this many seconds.
 LOCK_TIMEOUT_S = 10
 
+#: The transaction-level advisory lock (per database) that serialises concurrent init-db.
+ADVISORY_LOCK_KEY = 0x6462_6374_6C5F_6462  # "dbctl_db"
+
 
 @dataclass(slots=True)
 class Comparison:
@@ -30,6 +41,9 @@ class Comparison:
     missing: list[str] = field(default_factory=list)
     present: list[str] = field(default_factory=list)
     drift: dict[str, list[str]] = field(default_factory=dict)
+    #: the differences that break the app (a model column the database lacks, an extra
+    #: NOT NULL column without a default): a failure in ``check``, not a warning
+    failing: dict[str, list[str]] = field(default_factory=dict)
     missing_tables: list[Any] = field(default_factory=list)  # sqlalchemy Table objects
     present_tables: list[Any] = field(default_factory=list)
 
@@ -57,10 +71,10 @@ async def compare(conn: Any, metadata: MetaData, schema: str) -> Comparison:
     """Which model tables are missing, present, and how present ones drifted (columns, types)."""
     from sqlalchemy.dialects import postgresql
 
-    from dbctl.db.models import table_schema
+    from dbctl.db.models import table_schema, tables_of
 
     dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    tables = list(metadata.sorted_tables)
+    tables = tables_of(metadata)
     keys = [(table_schema(t, schema), t.name) for t in tables]
     found = await reflect(conn, keys)
     model_types: dict[tuple[str, str, str], str] = {}
@@ -83,12 +97,14 @@ async def compare(conn: Any, metadata: MetaData, schema: str) -> Comparison:
         out.present.append(label)
         out.present_tables.append(t)
         problems: list[str] = []
+        failing: list[str] = []
         db_cols = {c.name: c for c in db_table.columns}
         for col in t.columns:
             db_col = db_cols.get(col.name)
             if db_col is None:
-                problems.append(f"column {col.name} is in the model but not in the database")
+                failing.append(f"column {col.name} is in the model but not in the database")
                 continue
+            problems += enum_drift(col, db_col)
             type_sql = model_types.get((*key, col.name))
             oid = resolved.get(type_sql) if type_sql else None
             if oid is not None and oid != db_col.type_oid:
@@ -97,12 +113,37 @@ async def compare(conn: Any, metadata: MetaData, schema: str) -> Comparison:
                     f"{type_sql} in the model"
                 )
         model_cols = {c.name for c in t.columns}
-        for name in db_cols:
+        for name, db_col in db_cols.items():
             if name not in model_cols:
-                problems.append(f"column {name} is in the database but not in the model")
-        if problems:
-            out.drift[label] = problems
+                msg = f"column {name} is in the database but not in the model"
+                if db_col.not_null and not db_col.auto:
+                    failing.append(msg + BLOCKING)
+                else:
+                    problems.append(msg)
+        if failing:
+            out.failing[label] = failing
+        if failing or problems:
+            out.drift[label] = failing + problems
     return out
+
+
+#: said of an extra NOT NULL column without a default (the ORM's INSERTs fail)
+BLOCKING = " (NOT NULL without a default: the app's inserts fail)"
+
+
+def enum_drift(col: Any, db_col: Any) -> list[str]:
+    """A model enum's labels that the database type lacks (inserting them fails)."""
+    labels = getattr(col.type, "enums", None)
+    if not labels or db_col.typtype != "e":
+        return []
+    lacking = [v for v in labels if v not in db_col.enum_labels]
+    if not lacking:
+        return []
+    return [
+        f"column {col.name}: enum {db_col.type_sql} lacks "
+        + ", ".join(repr(v) for v in lacking)
+        + " (in the model)"
+    ]
 
 
 _PREFLIGHT = """
@@ -160,22 +201,58 @@ async def preflight(conn: Any, schemas: list[str], target: str) -> list[str]:
     return missing
 
 
-def dry_run_ddl(metadata: MetaData, *, drop: bool) -> list[str]:
-    """The DDL init-db would run on an empty database (no connection needed)."""
-    from dbctl.db.models import create_ddl, drop_ddl
+def _schemas_to_create(metadata: MetaData, schema: str) -> list[str]:
+    from dbctl.db.models import table_schema
 
-    statements: list[str] = []
-    schemas = sorted({str(t.schema) for t in metadata.tables.values() if t.schema})
-    statements += [f"CREATE SCHEMA IF NOT EXISTS {quote_ident(s)}" for s in schemas]
-    if drop:
+    return sorted({table_schema(t, schema) for t in metadata.tables.values()} - {"public"})
+
+
+def _create_schema(name: str) -> Any:
+    from sqlalchemy.schema import CreateSchema
+
+    return CreateSchema(name, if_not_exists=True)
+
+
+def dry_run_ddl(metadata: MetaData, schema: str, *, drop: bool) -> list[str]:
+    """The DDL init-db runs on an empty database (no connection needed): the same
+    ``create_all`` as a real run, through a mock engine."""
+    from sqlalchemy.dialects import postgresql
+
+    from dbctl.db.models import render_ddl
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    statements = [
+        str(_create_schema(s).compile(dialect=dialect))
+        for s in _schemas_to_create(metadata, schema)
+    ]
+    if drop:  # a dry run cannot know which tables exist
         statements += [
             s.replace("DROP TABLE ", "DROP TABLE IF EXISTS ", 1)
             if s.startswith("DROP TABLE ")
             else s
-            for s in drop_ddl(metadata)
+            for s in render_ddl(metadata, "drop", schema)
         ]
-    statements += create_ddl(metadata)
+    statements += render_ddl(metadata, "create", schema)
     return statements
+
+
+class _Recorder:
+    """Follows the statements SQLAlchemy sends: the DDL (what ran), the last one (errors)."""
+
+    def __init__(self) -> None:
+        self.ddl: list[str] = []
+        self.current = "connecting"
+
+    def before_cursor_execute(
+        self, conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        from sqlalchemy.sql.compiler import DDLCompiler
+
+        self.current = statement
+        if context is not None and isinstance(context.compiled, DDLCompiler):
+            text = statement.strip()
+            if text:
+                self.ddl.append(text)
 
 
 async def run(
@@ -190,73 +267,92 @@ async def run(
     batch_size: int = 10_000,
     progress: ProgressSink | None = None,
 ) -> InitDbResult:
-    from dbctl.db.connect import connect, target_label
-    from dbctl.db.models import create_ddl, drop_ddl, table_schema, with_schema
-
+    """Create the models' missing tables (``--drop``: all of them) in one transaction."""
     started = time.perf_counter()
-    metadata = with_schema(metadata, schema)
     result = InitDbResult(
         target=url.masked() if url is not None else "", schema=schema, dry_run=dry_run
     )
     if dry_run:
-        result.statements = dry_run_ddl(metadata, drop=drop)
+        result.statements = dry_run_ddl(metadata, schema, drop=drop)
         if seed_path is not None:
             result.notes.append(f"--seed {seed_path.name} is not loaded in a dry run")
         result.duration_ms = (time.perf_counter() - started) * 1000
         return result
-
-    import asyncpg
-
     if url is None:
         raise UsageError("no database URL")
-    target = target_label(url)
-    schemas = sorted({table_schema(t, schema) for t in metadata.tables.values()} | {schema})
-    conn = await connect(url, timeout=timeout)
-    current = "preflight"
-    try:
-        missing_schemas = await preflight(conn, schemas, target)
-        # DDL waits for locks held by a running app: give up after a while instead of hanging
-        await conn.execute(f"SET lock_timeout = '{LOCK_TIMEOUT_S}s'")
-        async with conn.transaction():
-            for s in missing_schemas:
-                current = f"CREATE SCHEMA {quote_ident(s)}"
-                await conn.execute(current)
-                result.statements.append(current)
-            cmp = await compare(conn, metadata, schema)
-            to_create = list(cmp.missing_tables)
-            if drop and cmp.present_tables:
-                for stmt in drop_ddl(metadata, cmp.present_tables):
-                    current = stmt
-                    await conn.execute(stmt)
-                    result.statements.append(stmt)
-                result.dropped = list(cmp.present)
-                to_create = list(metadata.sorted_tables)
-            else:
-                result.skipped = list(cmp.present)
-                result.drift = cmp.drift
-            if to_create:
-                for stmt in create_ddl(metadata, to_create):
-                    current = stmt
-                    await conn.execute(stmt)
-                    result.statements.append(stmt)
-                result.created = [_label(table_schema(t, schema), t.name) for t in to_create]
-            if seed_path is not None:
-                from dbctl.core.seed import seed_file
 
-                current = f"seeding {seed_path.name}"
-                result.seed = await seed_file(
-                    conn, seed_path, schema=schema, batch_size=batch_size, progress=progress
-                )
-    except asyncpg.PostgresError as exc:
-        err = translate(exc, target=target, timeout=timeout)
+    import asyncpg
+    from sqlalchemy import event
+    from sqlalchemy.exc import DBAPIError
+
+    from dbctl.db.connect import target_label
+    from dbctl.db.engine import async_engine, driver_connection
+    from dbctl.db.models import schema_map, table_schema
+
+    target = target_label(url)
+    schemas = sorted({table_schema(t, schema) for t in metadata.tables.values()})
+    recorder = _Recorder()
+    engine = async_engine(url, timeout=timeout)
+    try:
+        async with engine.connect() as aconn:
+            translate = schema_map(schema)
+            if translate is not None:
+                await aconn.execution_options(schema_translate_map=translate)
+            event.listen(
+                aconn.sync_connection, "before_cursor_execute", recorder.before_cursor_execute
+            )
+            async with aconn.begin():
+                # DDL waits for locks held by a running app: give up after a while instead
+                # of hanging (SET LOCAL: nothing outlives the transaction on a pooler)
+                await aconn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+                conn = await driver_connection(aconn)
+                recorder.current = "preflight"
+                missing_schemas = await preflight(conn, schemas, target)
+                recorder.current = "waiting for another init-db on this database"
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", ADVISORY_LOCK_KEY)
+                if missing_schemas:  # another init-db may have made them meanwhile
+                    missing_schemas = list(
+                        await conn.fetchval(
+                            "SELECT ARRAY(SELECT s FROM unnest($1::text[]) AS s "
+                            "WHERE to_regnamespace(s) IS NULL)",
+                            missing_schemas,
+                        )
+                    )
+                for s in missing_schemas:
+                    await aconn.execute(_create_schema(s))
+                recorder.current = "comparing the models with the database"
+                cmp = await compare(conn, metadata, schema)
+                if drop and cmp.present_tables:
+                    await aconn.run_sync(lambda c: metadata.drop_all(c, checkfirst=True))
+                    result.dropped = list(cmp.present)
+                    result.created = [*cmp.present, *cmp.missing]
+                else:
+                    result.skipped = list(cmp.present)
+                    result.drift = cmp.drift
+                    result.created = list(cmp.missing)
+                await aconn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
+                if seed_path is not None:
+                    from dbctl.core.seed import seed_file
+
+                    recorder.current = f"seeding {seed_path.name}"
+                    result.seed = await seed_file(
+                        conn,
+                        seed_path,
+                        schema=schema,
+                        batch_size=batch_size,
+                        progress=progress,
+                        metadata=metadata,
+                    )
+    except (asyncpg.PostgresError, DBAPIError) as exc:
+        err = translate_error(exc, target=target, timeout=timeout)
         if err is None:
             raise
-        what = current.splitlines()[0][:120]
+        what = recorder.current.strip().splitlines()[0][:120]
         hint = err.hint
         if err.sqlstate == "55P03":
             hint = (
                 f"another session held a lock on the table for more than {LOCK_TIMEOUT_S} s "
-                "(a running app or an open transaction): retry when it is idle"
+                "(a running app, an open transaction or another init-db): retry when it is idle"
             )
         raise DatabaseError(
             f"{what}: {err.message} — nothing was changed (the transaction was rolled back)",
@@ -265,7 +361,8 @@ async def run(
             sqlstate=err.sqlstate,
         ) from None
     finally:
-        await conn.close()
+        await engine.dispose()
+    result.statements = recorder.ddl
     result.duration_ms = (time.perf_counter() - started) * 1000
     return result
 

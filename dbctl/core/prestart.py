@@ -121,7 +121,7 @@ async def run_prestart(
     loaded: LoadedSettings,
     *,
     wait_s: float = 60.0,
-    lock_timeout_s: float = 300.0,
+    replica_wait_s: float = 300.0,
     seed_path: Path | None = None,
     on_retry: Callable[[int, DatabaseError, float], None] | None = None,
     on_note: Callable[[str], None] | None = None,
@@ -134,7 +134,7 @@ async def run_prestart(
     lock_conn: Any = None
     try:
         lock_conn = await _wait(report, url, loaded.settings.timeout, wait_s, on_retry)
-        await _lock(report, lock_conn, lock_timeout_s, on_note)
+        await _lock(report, lock_conn, replica_wait_s, on_note)
         await _schema(report, loaded, url)
         if seed_path is not None:
             await _seed(report, loaded, url, seed_path)
@@ -200,7 +200,7 @@ async def _wait(
 async def _lock(
     report: PrestartReport,
     conn: Any,
-    lock_timeout_s: float,
+    replica_wait_s: float,
     on_note: Callable[[str], None] | None,
 ) -> None:
     """Take the prestart lock in a transaction left open until :func:`_release`.
@@ -212,7 +212,7 @@ async def _lock(
     import asyncpg
 
     step = _Step(report, "lock")
-    ms = max(int(lock_timeout_s * 1000), 1)
+    ms = max(int(replica_wait_s * 1000), 1)
     try:
         await conn.execute("BEGIN")
         await conn.execute(
@@ -225,20 +225,20 @@ async def _lock(
             if on_note is not None:
                 on_note(
                     f"another dbctl prestart holds the lock on this database; waiting up to "
-                    f"{lock_timeout_s:g} s for it to finish"
+                    f"{replica_wait_s:g} s for it to finish"
                 )
             await asyncio.wait_for(
                 conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY),
-                timeout=lock_timeout_s + 5,
+                timeout=replica_wait_s + 5,
             )
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
         sqlstate = getattr(exc, "sqlstate", None)
         err: DbctlError
         if sqlstate in {"55P03", "57014"} or isinstance(exc, TimeoutError):
             err = OperationError(
-                f"another dbctl prestart held the lock for more than {lock_timeout_s:g} s",
-                code="prestart.lock_timeout",
-                hint="a replica is still migrating (or hangs): raise --lock-timeout, or look "
+                f"another dbctl prestart held the lock for more than {replica_wait_s:g} s",
+                code="prestart.replica_timeout",
+                hint="a replica is still migrating (or hangs): raise --replica-wait, or look "
                 "for it in pg_stat_activity (wait_event_type = 'Lock')",
             )
         else:

@@ -13,7 +13,9 @@ COPY's text format. ``--fake`` streams generated rows straight into the table.
 from __future__ import annotations
 
 import csv
+import enum
 import json
+import math
 import random
 import re
 import secrets
@@ -113,6 +115,41 @@ def coerce(value: Any, col: Column) -> str | None:
     if value is None:
         return None
     t = col.typname
+    if isinstance(value, float) and not math.isfinite(value) and t not in _FLOATS:
+        raise ValueError(
+            f"{value} (not a finite number) fits only a float column, not {col.type_sql}"
+        )
+    text = _coerce(value, col, t)
+    if text is not None and ("\x00" in text or (t in {"json", "jsonb"} and "\\u0000" in text)):
+        raise ValueError("contains a NUL character (\\u0000), which PostgreSQL cannot store")
+    return text
+
+
+_FLOATS = {"float4", "float8"}
+_FLOAT_MAX = {"float4": Decimal("3.4028235e38"), "float8": Decimal("1.7976931348623157e308")}
+
+
+def _number(value: Any, col: Column, t: str) -> str:
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"expected a number, got {_show(value)}") from None
+    if not number.is_finite():
+        if t not in _FLOATS:
+            raise ValueError(f"{_show(value)} fits only a float column, not {col.type_sql}")
+        return str(number)
+    if t in _FLOAT_MAX and abs(number) > _FLOAT_MAX[t]:
+        raise ValueError(f"{_show(value)} is out of range for {col.type_sql}")
+    match = re.fullmatch(r"numeric\((\d+),(\d+)\)", col.type_sql)
+    if match:
+        precision, scale = int(match[1]), int(match[2])
+        rounded = number.quantize(Decimal(1).scaleb(-scale))
+        if abs(rounded) >= Decimal(10) ** (precision - scale):
+            raise ValueError(f"{_show(value)} is out of range for {col.type_sql}")
+    return str(number)
+
+
+def _coerce(value: Any, col: Column, t: str) -> str | None:
     if t in _INT_RANGE:
         if isinstance(value, bool) or not isinstance(value, int | str):
             if isinstance(value, float) and value.is_integer():
@@ -122,17 +159,17 @@ def coerce(value: Any, col: Column) -> str | None:
         try:
             number = int(value)
         except ValueError:
-            raise ValueError(f"expected an integer, got {_show(value)}") from None
+            try:  # 0x1F, 0o17, 0b101 (kept as text by the YAML 1.2 reader)
+                number = int(str(value).strip(), 0)
+            except ValueError:
+                raise ValueError(f"expected an integer, got {_show(value)}") from None
         if not -_INT_RANGE[t] <= number < _INT_RANGE[t]:
             raise ValueError(f"{number} is out of range for {col.type_sql}")
         return str(number)
     if t in {"float4", "float8", "numeric"}:
         if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
             raise ValueError(f"expected a number, got {_show(value)}")
-        try:
-            return str(Decimal(str(value).strip()))
-        except InvalidOperation:
-            raise ValueError(f"expected a number, got {_show(value)}") from None
+        return _number(value, col, t)
     if t == "bool":
         if isinstance(value, bool):
             return "t" if value else "f"
@@ -171,7 +208,10 @@ def coerce(value: Any, col: Column) -> str | None:
         except ValueError:
             raise ValueError(f"expected a UUID, got {_show(value)}") from None
     if t in {"json", "jsonb"}:
-        return json.dumps(value, ensure_ascii=False, default=str)
+        try:
+            return json.dumps(value, ensure_ascii=False, default=str, allow_nan=False)
+        except ValueError:
+            raise ValueError("NaN/Infinity is not valid JSON") from None
     if col.typtype == "e":
         if str(value) not in col.enum_labels:
             raise ValueError(
@@ -206,6 +246,8 @@ class _Batch:
     csv_path: Path | None = None
     csv_offset: int = 0
     where: str = ""
+    #: model columns the rows lack, filled by their Python-side default (``--models``)
+    defaults: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
 
 def check_file(path: Path) -> None:
@@ -236,35 +278,45 @@ def _read_batches(path: Path, table: str | None) -> list[_Batch]:
     single = table or path.stem
     try:
         if fmt == "csv":
+            from dbctl.core.seed_input import CSV_HEADER_LIMIT
+
             with path.open("rb") as fh:
-                header = fh.readline()
+                header = fh.readline(CSV_HEADER_LIMIT + 1)
                 offset = fh.tell()
+            if len(header) > CSV_HEADER_LIMIT:
+                raise UsageError(
+                    f"{path.name}: the header line is longer than {CSV_HEADER_LIMIT >> 20} MiB"
+                )
             text = header.decode("utf-8-sig").strip("\r\n")
             if not text:
                 raise UsageError(f"{path.name} is empty: a CSV seed needs a header row")
             columns = [c.strip() for c in next(csv.reader([text]))]
             return [_Batch(single, columns, csv_path=path, csv_offset=offset, where=path.name)]
         if fmt == "jsonl":
-            with path.open(encoding="utf-8") as fh:
-                first = next((ln for ln in fh if ln.strip()), None)
-            if first is None:
-                return []
-            keys = list(_json_line(first, path, 1).keys())
-            return [_Batch(single, keys, rows=_iter_jsonl(path), where=path.name)]
+            # rows grouped by their keys, as in JSON/YAML: a missing key is the default
+            key_sets: dict[tuple[str, ...], None] = {}
+            for _, row in _iter_jsonl(path):
+                key_sets.setdefault(tuple(row), None)
+            return [
+                _Batch(single, list(keys), rows=_JsonlRows(path, keys), where=path.name)
+                for keys in key_sets
+            ]
         with path.open(encoding="utf-8") as fh:
             if fmt == "json":
                 data = json.load(fh)
             else:
-                import yaml
+                from dbctl.core.seed_input import load_yaml
 
-                data = yaml.safe_load(fh)
+                data = load_yaml(fh, path.stat().st_size)
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path.name} is not UTF-8 text: {exc.reason}") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path.name}: invalid JSON at line {exc.lineno}: {exc.msg}") from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror}") from None
-    except Exception as exc:  # yaml.YAMLError and friends
+    except UsageError:
+        raise
+    except Exception as exc:  # yaml.YAMLError, InputError and friends
         first = (str(exc).splitlines() or [""])[0]
         raise UsageError(f"{path.name}: invalid {fmt.upper()}: {first}") from None
     if isinstance(data, list):
@@ -295,6 +347,19 @@ def _json_line(line: str, path: Path, lineno: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise UsageError(f"{path.name}: line {lineno}: expected a JSON object")
     return value
+
+
+class _JsonlRows:
+    """The numbered rows of a JSON-lines file that have exactly ``keys`` (re-iterable:
+    the file is read again each time, never held in memory)."""
+
+    def __init__(self, path: Path, keys: tuple[str, ...]) -> None:
+        self.path, self.keys = path, keys
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        for number, row in _iter_jsonl(self.path):
+            if tuple(row) == self.keys:
+                yield number, row
 
 
 def _iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -353,19 +418,23 @@ def _encode_rows(
     for number, row in batch.rows:
         fields = []
         for name, col in zip(batch.columns, cols, strict=True):
-            if name not in row:
+            if name in row:
+                raw = row[name]
+            elif name in batch.defaults:
+                raw = batch.defaults[name]()
+            else:
                 raise UsageError(
                     f"{batch.where}: table {batch.table}, row {number}: missing column {name!r}"
                 )
             assert col is not None
             try:
-                value = coerce(row[name], col)
+                value = coerce(raw, col)
             except ValueError as exc:
                 raise UsageError(
                     f"{batch.where}: table {batch.table}, row {number}, column {name!r}: {exc}"
                 ) from None
             fields.append("\\N" if value is None else copy_escape(value))
-        if len(fields) != len(row):
+        if len(row) > len(fields) - len(batch.defaults):
             extra = sorted(set(row) - set(batch.columns))
             raise UsageError(
                 f"{batch.where}: table {batch.table}, row {number}: unexpected column(s) "
@@ -435,7 +504,11 @@ async def _load_batch(
     index: int,
     batch_size: int,
     progress: ProgressSink | None,
+    late: list[str] | None = None,
 ) -> TableSeed:
+    """COPY ``batch`` into a temporary table, then INSERT it into ``table``. ``late``
+    columns (foreign keys to a table of the same seed that loads later: a cycle) are
+    inserted NULL and set by :func:`_close_cycle` once every table is loaded."""
     import asyncpg
 
     tmp = f"_dbctl_seed_{index}"
@@ -483,26 +556,200 @@ async def _load_batch(
     overriding = ""
     if any((c := table.column(n)) and c.identity == "a" for n in batch.columns):
         overriding = " OVERRIDING SYSTEM VALUE"
+    selected = ", ".join("NULL" if late and c in late else quote_ident(c) for c in batch.columns)
     insert = (
-        f"INSERT INTO {table.qualified} ({cols}){overriding} SELECT {cols} FROM {quote_ident(tmp)}"
+        f"INSERT INTO {table.qualified} ({cols}){overriding} "
+        f"SELECT {selected} FROM {quote_ident(tmp)}"
     )
-    inserted: int | None = None
-    if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table.qualified})"):
-        # An empty table: nothing can conflict unless the file repeats a key (or someone
-        # inserts concurrently), so skip ON CONFLICT's per-row speculative insertion and
-        # fall back to it only if a unique/exclusion constraint objects.
+    if late:
+        pk = ", ".join(quote_ident(c) for c in table.primary_key)
+        keys = quote_ident(f"{tmp}_keys")
+        await conn.execute(
+            f"CREATE TEMP TABLE {keys} ON COMMIT DROP AS "
+            f"SELECT {pk} FROM {table.qualified} WITH NO DATA"
+        )
         try:
-            async with conn.transaction():
-                inserted = int((await conn.execute(insert)).split()[-1])
-        except (asyncpg.UniqueViolationError, asyncpg.ExclusionViolationError):
-            inserted = None
-    if inserted is None:
-        status = await conn.execute(insert + " ON CONFLICT DO NOTHING")
-        inserted = int(status.split()[-1])
+            status = await conn.execute(
+                f"WITH ins AS ({insert} ON CONFLICT DO NOTHING RETURNING {pk}) "
+                f"INSERT INTO {keys} SELECT * FROM ins"
+            )
+        except asyncpg.IntegrityConstraintViolationError as exc:
+            raise explain(exc, batch, table) from None
+        count = int(status.split()[-1])
+        if count:
+            await _advance_sequences(conn, table, batch.columns)
+        return TableSeed(table=f"{table.schema}.{table.name}", rows=rows, inserted=count)
+    try:
+        inserted: int | None = None
+        if not await conn.fetchval(f"SELECT EXISTS (SELECT 1 FROM {table.qualified})"):
+            # An empty table: nothing can conflict unless the file repeats a key (or someone
+            # inserts concurrently), so skip ON CONFLICT's per-row speculative insertion and
+            # fall back to it only if a unique/exclusion constraint objects.
+            try:
+                async with conn.transaction():
+                    inserted = int((await conn.execute(insert)).split()[-1])
+            except (asyncpg.UniqueViolationError, asyncpg.ExclusionViolationError):
+                inserted = None
+        if inserted is None:
+            status = await conn.execute(insert + " ON CONFLICT DO NOTHING")
+            inserted = int(status.split()[-1])
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise explain(exc, batch, table) from None
     await conn.execute(f"DROP TABLE {quote_ident(tmp)}")
     if inserted:
         await _advance_sequences(conn, table, batch.columns)
     return TableSeed(table=f"{table.schema}.{table.name}", rows=rows, inserted=inserted)
+
+
+def _apply_model_defaults(
+    batches: list[_Batch], tables: dict[str, Table], metadata: Any, schema: str
+) -> None:
+    """Give each JSON/YAML/JSON-lines batch the Python-side defaults (``default=`` scalars
+    and callables, SQLModel ``default_factory``) of the model columns its rows lack."""
+    from dbctl.db.models import table_schema
+
+    models = {(table_schema(t, schema), t.name): t for t in metadata.tables.values()}
+    for batch in batches:
+        db_table = tables[batch.table]
+        model = models.get((db_table.schema, db_table.name))
+        if model is None or batch.csv_path is not None or batch.rows is None:
+            continue
+        for col in model.columns:
+            default = col.default
+            if (
+                default is None
+                or col.name in batch.columns
+                or db_table.column(col.name) is None
+                or not (default.is_scalar or default.is_callable)
+            ):
+                continue
+            batch.defaults[col.name] = _default_maker(default, col)
+            batch.columns.append(col.name)
+
+
+def _default_maker(default: Any, col: Any) -> Callable[[], Any]:
+    labels = set(getattr(col.type, "enums", None) or ())
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, enum.Enum):  # an Enum column stores names unless told otherwise
+            return value.name if value.name in labels or not labels else value.value
+        return value
+
+    if default.is_scalar:
+        value = plain(default.arg)
+        return lambda: value
+
+    def call() -> Any:
+        try:
+            return plain(default.arg(None))
+        except Exception as exc:  # the app's own default function: one line
+            raise UsageError(
+                f"the model's default for column {col.name} failed without a statement "
+                f"context: {type(exc).__name__}: {exc}",
+                hint=f"give {col.name} in the seed file",
+            ) from None
+
+    return call
+
+
+def _late_columns(table: Table, batch: _Batch, later: set[tuple[str, str]]) -> list[str]:
+    """The nullable single-column foreign keys of ``batch`` that point at a table loaded
+    later in the same seed (the cycle-closing columns), when the table has a primary
+    key in the batch to update the rows by; else none."""
+    if not table.primary_key or not set(table.primary_key) <= set(batch.columns):
+        return []
+    late = []
+    for cols, s, n, _ in table.references:
+        col = table.column(cols[0])
+        if (
+            len(cols) == 1
+            and (s, n) in later
+            and cols[0] in batch.columns
+            and col is not None
+            and not col.not_null
+        ):
+            late.append(cols[0])
+    return late
+
+
+async def _close_cycle(conn: Any, batch: _Batch, table: Table, index: int, late: list[str]) -> None:
+    """Set the ``late`` columns of the rows this seed inserted (see :func:`_load_batch`)."""
+    import asyncpg
+
+    tmp, keys = quote_ident(f"_dbctl_seed_{index}"), quote_ident(f"_dbctl_seed_{index}_keys")
+    sets = ", ".join(f"{quote_ident(c)} = s.{quote_ident(c)}" for c in late)
+    match = " AND ".join(
+        f"t.{quote_ident(c)} = s.{quote_ident(c)} AND k.{quote_ident(c)} = s.{quote_ident(c)}"
+        for c in table.primary_key
+    )
+    try:
+        await conn.execute(
+            f"UPDATE {table.qualified} AS t SET {sets} FROM {tmp} AS s, {keys} AS k WHERE {match}"
+        )
+    except asyncpg.IntegrityConstraintViolationError as exc:
+        raise explain(exc, batch, table) from None
+
+
+_KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\)")
+
+
+def explain(exc: Any, batch: _Batch, table: Table) -> DatabaseError:
+    """A constraint violation while moving ``batch`` into ``table``, with PostgreSQL's
+    DETAIL and, where it can be found, the file's row and column."""
+    detail = getattr(exc, "detail", None)
+    column: str | None = getattr(exc, "column_name", None)
+    sqlstate = getattr(exc, "sqlstate", None)
+    key = _KEY_DETAIL.match(detail or "")
+    wanted: dict[str, str | None] = {}
+    if key is not None and "," not in key["cols"]:
+        column = key["cols"].strip('"')
+        wanted[column] = key["vals"]
+    elif sqlstate == "23502" and column is not None:  # NOT NULL: the row without a value
+        wanted[column] = None
+    row = _find_row(batch, table, wanted) if wanted else None
+    place = f"{batch.where}: table {batch.table}"
+    if row is not None:
+        place += f", row {row}"
+    if column is not None:
+        place += f", column {column!r}"
+    message = f"{place}: {exc.args[0] if exc.args else type(exc).__name__}"
+    if detail:
+        message += f" (DETAIL: {detail})"
+    hint = None
+    if sqlstate == "23502":
+        hint = (
+            f"give {column} a value in the file, or pass the app's models (--models "
+            "MODULE:ATTR) so that Python-side defaults such as default=uuid.uuid4 fill it"
+        )
+    elif row is not None:
+        hint = "fix that row (or load the referenced rows in the same seed)"
+    return DatabaseError(
+        message + " — nothing was inserted (rolled back)",
+        code=f"sqlstate.{sqlstate}" if sqlstate else "db.error",
+        sqlstate=sqlstate,
+        hint=hint,
+    )
+
+
+def _find_row(batch: _Batch, table: Table, wanted: dict[str, str | None]) -> int | None:
+    """The number of the first row of ``batch`` whose values are ``wanted`` (as
+    PostgreSQL's text, None for a missing/NULL value); None if not found (or CSV)."""
+    if batch.rows is None:
+        return None
+    name, value = next(iter(wanted.items()))
+    col = table.column(name)
+    if col is None:
+        return None
+    for number, row in batch.rows:
+        if value is None and (name not in row or row[name] is None):
+            return int(number)
+        if value is not None and name in row:
+            try:
+                if coerce(row[name], col) == value:
+                    return int(number)
+            except ValueError:
+                continue
+    return None
 
 
 async def _advance_sequences(conn: Any, table: Table, columns: list[str]) -> None:
@@ -529,29 +776,50 @@ async def seed_file(
     table: str | None = None,
     batch_size: int = 10_000,
     progress: ProgressSink | None = None,
+    metadata: Any = None,
 ) -> SeedResult:
-    """Load ``path`` on ``conn`` inside the caller's transaction."""
+    """Load ``path`` on ``conn`` inside the caller's transaction. With the models'
+    ``metadata``, keys the rows lack are filled by the columns' Python-side defaults."""
     started = time.perf_counter()
     batches = _read_batches(path, table)
     result = SeedResult(source=path.name)
     if not batches:
         return result
     tables = await _reflect_batches(conn, batches, schema)
+    if metadata is not None:
+        _apply_model_defaults(batches, tables, metadata, schema)
+    for batch in batches:  # every value checked before anything is sent
+        if batch.csv_path is None and batch.columns:
+            for _ in _encode_rows(batch, tables[batch.table], batch_size, [0]):
+                pass
     order = fk_order(list({id(t): t for t in tables.values()}.values()))
     rank = {(t.schema, t.name): i for i, t in enumerate(order)}
     batches.sort(key=lambda b: rank[(tables[b.table].schema, tables[b.table].name)])
+    # foreign keys declared DEFERRABLE are checked at commit (cycles load as they are)
+    await conn.execute("SET CONSTRAINTS ALL DEFERRED")
     merged: dict[str, TableSeed] = {}
+    cycles: list[tuple[_Batch, Table, int, list[str]]] = []
     for i, batch in enumerate(batches):
+        t = tables[batch.table]
         if batch.csv_path is None and not batch.columns:
-            t = tables[batch.table]
             ts = TableSeed(table=f"{t.schema}.{t.name}", rows=0, inserted=0)
         else:
-            ts = await _load_batch(conn, batch, tables[batch.table], i, batch_size, progress)
+            later = {
+                (o.schema, o.name)
+                for o in order
+                if rank[(o.schema, o.name)] > rank[(t.schema, t.name)]
+            }
+            late = _late_columns(t, batch, later) if batch.csv_path is None else []
+            if late:
+                cycles.append((batch, t, i, late))
+            ts = await _load_batch(conn, batch, t, i, batch_size, progress, late)
         if ts.table in merged:
             merged[ts.table].rows += ts.rows
             merged[ts.table].inserted += ts.inserted
         else:
             merged[ts.table] = ts
+    for batch, t, i, late in cycles:
+        await _close_cycle(conn, batch, t, i, late)
     result.tables = list(merged.values())
     result.duration_ms = (time.perf_counter() - started) * 1000
     return result
@@ -794,8 +1062,10 @@ async def run(
     table: str | None = None,
     batch_size: int = 10_000,
     progress: ProgressSink | None = None,
+    metadata: Any = None,
 ) -> SeedResult:
-    """Open a connection and seed in one transaction (file or ``--fake``)."""
+    """Open a connection and seed in one transaction (file or ``--fake``); ``metadata``
+    (the app's models) supplies Python-side column defaults for keys a file lacks."""
     import asyncpg
 
     from dbctl.db.connect import connect, target_label
@@ -823,6 +1093,7 @@ async def run(
                     table=table,
                     batch_size=batch_size,
                     progress=progress,
+                    metadata=metadata,
                 )
             else:
                 assert table is not None and fake is not None

@@ -182,25 +182,37 @@ async def resolve_types(conn: Any, type_sqls: list[str]) -> dict[str, int | None
 
 
 def fk_order(tables: list[Table]) -> list[Table]:
-    """``tables`` sorted so that referenced tables come first (cycles kept in input order)."""
+    """``tables`` sorted so that referenced tables come first. A cycle is broken at a
+    table whose references into the rest are all nullable single-column foreign keys
+    (they can be filled afterwards); failing that, the rest keep their input order."""
     keys = {(t.schema, t.name) for t in tables}
     done: set[tuple[str, str]] = set()
     out: list[Table] = []
     pending = list(tables)
+
+    def deps(table: Table) -> list[tuple[list[str], tuple[str, str]]]:
+        return [
+            (cols, (s, n))
+            for cols, s, n, _ in table.references
+            if (s, n) in keys and (s, n) != (table.schema, table.name) and (s, n) not in done
+        ]
+
+    def deferrable(table: Table) -> bool:
+        for cols, _ in deps(table):
+            col = table.column(cols[0])
+            if len(cols) != 1 or col is None or col.not_null:
+                return False
+        return True
+
     while pending:
-        progressed = False
-        for table in list(pending):
-            deps = {
-                (s, n)
-                for _, s, n, _ in table.references
-                if (s, n) in keys and (s, n) != (table.schema, table.name)
-            }
-            if deps <= done:
-                out.append(table)
-                done.add((table.schema, table.name))
-                pending.remove(table)
-                progressed = True
-        if not progressed:  # a cycle: keep the rest as given
+        ready = [t for t in pending if not deps(t)]
+        if not ready:  # a cycle
+            ready = [t for t in pending if deferrable(t)][:1]
+        if not ready:
             out.extend(pending)
             break
+        for table in ready:
+            out.append(table)
+            done.add((table.schema, table.name))
+            pending.remove(table)
     return out

@@ -76,45 +76,43 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
     )
 
 
-def with_schema(metadata: MetaData, schema: str) -> MetaData:
-    """A copy of ``metadata`` whose tables without an explicit schema live in ``schema``."""
-    from sqlalchemy import MetaData
-
-    if schema == "public" and all(t.schema is None for t in metadata.tables.values()):
-        return metadata
-    copy = MetaData()
-    for table in metadata.sorted_tables:
-        table.to_metadata(copy, schema=table.schema if table.schema is not None else schema)
-    return copy
+def schema_map(schema: str) -> dict[str | None, str] | None:
+    """The ``schema_translate_map`` putting tables without an explicit schema in ``schema``
+    (None for ``public``: such tables go where the server's search_path puts them)."""
+    return None if schema == "public" else {None: schema}
 
 
 def table_schema(table: Any, default: str) -> str:
     return str(table.schema) if table.schema is not None else default
 
 
-def create_ddl(metadata: MetaData, tables: list[Any] | None = None) -> list[str]:
-    """PostgreSQL DDL (``CREATE TYPE/TABLE/INDEX``) for ``tables`` (default: all), FK order."""
-    return _capture(metadata, "create", tables)
+def tables_of(metadata: MetaData) -> list[Any]:
+    """The tables by (schema, name); no dependency sort (a cycle would warn)."""
+    return sorted(metadata.tables.values(), key=lambda t: (t.schema or "", t.name))
 
 
-def drop_ddl(metadata: MetaData, tables: list[Any] | None = None) -> list[str]:
-    """PostgreSQL DDL dropping ``tables`` (default: all), reverse FK order."""
-    return _capture(metadata, "drop", tables)
-
-
-def _capture(metadata: MetaData, what: str, tables: list[Any] | None) -> list[str]:
+def render_ddl(metadata: MetaData, what: str, schema: str) -> list[str]:
+    """The DDL ``metadata.create_all`` (``what="create"``) or ``drop_all`` emits on an empty
+    database, rendered by the asyncpg dialect with ``--schema``'s translate map — the same
+    statements, events (``before_create`` DDL) and order as a real run (mock strategy)."""
     from sqlalchemy import create_mock_engine, make_url
 
     statements: list[str] = []
+    translate = schema_map(schema)
 
     def executor(sql: Any, *multiparams: Any, **params: Any) -> None:
-        text = str(sql.compile(dialect=engine.dialect)).strip()
+        compiled = sql.compile(
+            dialect=engine.dialect,
+            schema_translate_map=translate,
+            render_schema_translate=translate is not None,
+        )
+        text = str(compiled).strip()
         if text:
             statements.append(text)
 
     engine = create_mock_engine(make_url("postgresql+asyncpg://"), executor)
     if what == "create":
-        metadata.create_all(engine, tables=tables, checkfirst=False)
+        metadata.create_all(engine, checkfirst=False)
     else:
-        metadata.drop_all(engine, tables=tables, checkfirst=False)
+        metadata.drop_all(engine, checkfirst=False)
     return statements

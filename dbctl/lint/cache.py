@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dbctl import __version__
+from dbctl.lint.ignore import read_regular
 
 #: Bump when the summary format or any rule's logic changes.
 SCHEMA = 6
@@ -54,8 +55,8 @@ class LintCache:
         self.dirty = False
 
     def load(self) -> None:
-        try:
-            data = json.loads(self.path.read_bytes())
+        try:  # a regular file only: a FIFO in its place must not block the run
+            data = json.loads(read_regular(str(self.path)))
         except (OSError, ValueError):
             return
         if isinstance(data, dict) and isinstance(data.get("files"), dict):
@@ -91,9 +92,9 @@ class LintCache:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             tag = self.directory / "CACHEDIR.TAG"
-            if not tag.exists():
-                tag.write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
-                (self.directory / ".gitignore").write_text("*\n")
+            if not os.path.lexists(tag):
+                _write_new(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n")
+                _write_new(self.directory / ".gitignore", b"*\n")
             fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".lint-", suffix=".tmp")
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 json.dump({"schema": SCHEMA, "files": self.entries}, fh, separators=(",", ":"))
@@ -104,3 +105,14 @@ class LintCache:
         except OSError:
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create a small file; never blocks on a FIFO or follows a symlink in its place."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), 0o644)
+    except OSError:
+        return
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)

@@ -1,8 +1,9 @@
 """The lint engine: discover files, parse each once, walk once, apply rules.
 
-Steps: discovery (directories recurse, explicit files always linted, default excludes,
-``.gitignore`` files and ``config.exclude`` through pathspec) -> per-file analysis
-(:func:`analyze`, cached by content hash, in a process pool for large trees) -> the
+Steps: discovery (:mod:`dbctl.lint.discovery`: git's view of the tree, the
+configuration of each file) -> per-file analysis (:func:`analyze`; parsing by
+:mod:`dbctl.lint.parsing`, any syntax from 3.8 to 3.14; cached by content hash, in a
+process pool for large trees) -> the
 project index over all summaries (:mod:`dbctl.lint.semantic.project`) resolves the deferred
 findings and the project-wide rule DBC102 -> configuration and inline suppression ->
 findings sorted by path, line, column.
@@ -19,22 +20,16 @@ import ast
 import gc
 import os
 import re
-import stat
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from dbctl.lint.discovery import Discovery, os_message, relative
+from dbctl.lint.ignore import NotRegular, TooLarge, compile_patterns, read_regular
 from dbctl.lint.model import FileError, Finding, LintConfig, LintResult, Severity
+from dbctl.lint.parsing import parse_source
 
-DEFAULT_EXCLUDES = frozenset(
-    {
-        ".git", ".hg", ".svn", ".bzr", ".venv", "venv", ".env", "env", ".tox", ".nox",
-        "node_modules", "__pycache__", "build", "dist", "site-packages", ".dbctl_cache",
-        ".mypy_cache", ".ruff_cache", ".pytest_cache", ".eggs", "__pypackages__",
-        ".hypothesis", ".ipynb_checkpoints",
-    }
-)
 #: Below this many files to parse, stay in one process (start-up matters for pre-commit).
 PARALLEL_THRESHOLD = 150
 _SUPPRESS_RE = re.compile(
@@ -137,7 +132,7 @@ def _analyze(rel: str, data: bytes) -> dict[str, Any]:
         out = _error_summary(rel, "cannot parse: the file contains a NUL byte", line)
     else:
         try:
-            tree = ast.parse(data, filename=rel)
+            tree = parse_source(data, rel)
         except SyntaxError as exc:
             msg = (exc.msg or "invalid syntax").replace("\n", " ")
             out = _error_summary(rel, f"cannot parse: {msg}", exc.lineno or 1, exc.offset or 1)
@@ -185,149 +180,6 @@ def _analyze_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
     return [analyze(rel, data) for rel, data in items]
 
 
-# -- discovery --------------------------------------------------------------------------
-class _Discovery:
-    """Finds the files to lint. Works on absolute path strings (fast for big trees)."""
-
-    def __init__(self, config: LintConfig, root: Path) -> None:
-        import pathspec
-
-        self.root = str(root)
-        self.cwd = os.getcwd()
-        self.pathspec = pathspec
-        self.exclude = (
-            pathspec.GitIgnoreSpec.from_lines(config.exclude) if config.exclude else None
-        )
-        self.files: dict[str, str] = {}
-        self.errors: list[FileError] = []
-
-    def rel(self, path: str) -> str:
-        """``path`` (absolute) relative to the lint root, POSIX separators."""
-        return _relative(path, self.root)
-
-    def display(self, path: str) -> str:
-        """``path`` (absolute) relative to the current directory, POSIX separators."""
-        return _relative(path, self.cwd)
-
-    def explicit(self, path: Path) -> None:
-        absolute = os.path.abspath(path)
-        try:
-            st = os.stat(absolute)
-        except OSError as exc:
-            self.errors.append(FileError(self.display(absolute), _os_message(absolute, exc)))
-            return
-        if stat.S_ISDIR(st.st_mode):
-            self.walk(absolute)
-        elif stat.S_ISREG(st.st_mode):
-            self.files.setdefault(absolute, absolute)
-        else:
-            self.errors.append(FileError(self.display(absolute), "not a regular file"))
-
-    def _gitignore(self, directory: str) -> Any:
-        try:
-            with open(os.path.join(directory, ".gitignore"), encoding="utf-8",
-                      errors="replace") as fh:
-                lines = fh.read().splitlines()
-        except OSError:
-            return None
-        return self.pathspec.GitIgnoreSpec.from_lines(lines)
-
-    def walk(self, top: str) -> None:
-        specs: list[tuple[str, Any]] = []
-        # .gitignore files of the root and of the directories between the root and ``top``
-        if top != self.root and top.startswith(self.root + os.sep):
-            parts = top[len(self.root) + 1 :].split(os.sep)
-            for i in range(len(parts)):
-                parent = os.path.join(self.root, *parts[:i])
-                spec = self._gitignore(parent)
-                if spec is not None:
-                    specs.append((parent, spec))
-        stack: list[tuple[str, list[tuple[str, Any]]]] = [(top, specs)]
-        files = self.files
-        while stack:
-            directory, inherited = stack.pop()
-            try:
-                with os.scandir(directory) as it:
-                    entries = list(it)
-            except OSError as exc:
-                self.errors.append(FileError(self.display(directory), _os_message(directory, exc)))
-                continue
-            own = (
-                self._gitignore(directory)
-                if any(e.name == ".gitignore" for e in entries)
-                else None
-            )
-            active = [*inherited, (directory, own)] if own is not None else inherited
-            check = bool(active) or self.exclude is not None
-            subdirs: list[str] = []
-            for entry in entries:
-                name = entry.name
-                if name in DEFAULT_EXCLUDES or name.endswith(".egg-info"):
-                    continue
-                path = entry.path
-                try:
-                    is_dir = entry.is_dir(follow_symlinks=False)
-                except OSError:
-                    is_dir = False
-                if not is_dir and not (name.endswith(".py") or name == "alembic.ini"):
-                    continue
-                if check and self._ignored(path, is_dir, active):
-                    continue
-                if is_dir:
-                    subdirs.append(path)
-                    continue
-                if entry.is_symlink():
-                    try:
-                        st = os.stat(path)
-                    except OSError as exc:
-                        self.errors.append(FileError(self.display(path), _os_message(path, exc)))
-                        continue
-                    if stat.S_ISDIR(st.st_mode):
-                        continue  # symlinked directories are not followed
-                    if not stat.S_ISREG(st.st_mode):
-                        self.errors.append(FileError(self.display(path), "not a regular file"))
-                        continue
-                elif not entry.is_file(follow_symlinks=False):
-                    self.errors.append(FileError(self.display(path), "not a regular file"))
-                    continue
-                files.setdefault(path, path)
-            for sub in reversed(subdirs):
-                stack.append((sub, active))
-
-    def _ignored(self, path: str, is_dir: bool, specs: list[tuple[str, Any]]) -> bool:
-        suffix = "/" if is_dir else ""
-        if self.exclude is not None:
-            rel = self.rel(path)
-            if not rel.startswith("../") and self.exclude.match_file(rel + suffix):
-                return True
-        return any(spec.match_file(_relative(path, base) + suffix) for base, spec in specs)
-
-
-def _relative(path: str, base: str) -> str:
-    if path.startswith(base) and path[len(base) : len(base) + 1] == os.sep:
-        rel = path[len(base) + 1 :]
-    elif path == base:
-        rel = "."
-    else:
-        try:
-            rel = os.path.relpath(path, base)
-        except ValueError:  # another drive on Windows
-            rel = path
-    return rel.replace(os.sep, "/") if os.sep != "/" else rel
-
-
-def _os_message(path: str | Path, exc: OSError) -> str:
-    import errno
-
-    if exc.errno == errno.ELOOP:
-        return "symlink loop"
-    if exc.errno == errno.ENOENT:
-        return "broken symlink" if os.path.islink(path) else "no such file or directory"
-    if exc.errno == errno.EACCES:
-        return "permission denied"
-    return (exc.strerror or type(exc).__name__).lower()
-
-
 def _stamp(path: str) -> list[int] | None:
     try:
         st = os.stat(path)
@@ -336,36 +188,44 @@ def _stamp(path: str) -> list[int] | None:
     return [st.st_mtime_ns, st.st_size, st.st_ino]
 
 
-def _read(path: str) -> bytes:
-    """Read a file (a function of its own so tests can make it fail)."""
-    with open(path, "rb") as fh:
-        return fh.read()
+def _read(path: str, max_size: int | None = None) -> bytes:
+    """Read a regular file of at most ``max_size`` bytes (a function of its own so tests
+    can make it fail)."""
+    return read_regular(path, max_size)
 
 
 # -- the run ----------------------------------------------------------------------------
-def lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
-    """Lint ``paths`` (files or directories) with ``config``; never raises for bad input
+def lint_paths(
+    paths: Sequence[Path], config: LintConfig,
+    config_for: Callable[[str], LintConfig] | None = None,
+) -> LintResult:
+    """Lint ``paths`` (files or directories) with ``config``, or with ``config_for(directory)``
+    for the files of each directory (per-path configuration); never raises for bad input
     files (they become DBC000 findings or ``errors`` entries)."""
     # the run allocates many small acyclic objects (summaries, ASTs): no cyclic GC meanwhile
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _lint_paths(paths, config)
+        return _lint_paths(paths, config, config_for or (lambda _directory: config))
     finally:
         if enabled:
             gc.enable()
 
 
-def _lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
+def _lint_paths(
+    paths: Sequence[Path], config: LintConfig, config_for: Callable[[str], LintConfig]
+) -> LintResult:
     started = time.perf_counter()
     from dbctl.lint.cache import LintCache, content_hash
     from dbctl.lint.registry import ALL_RULES
 
     root = Path(os.path.abspath(config.root))
-    discovery = _Discovery(config, root)
+    root_str = str(root)
+    discovery = Discovery(config_for, root_str)
     for p in paths:
-        discovery.explicit(Path(p))
+        discovery.explicit(str(p))
     errors = list(discovery.errors)
+    notices = list(discovery.notices)
 
     cache: LintCache | None = None
     if config.use_cache:
@@ -376,21 +236,32 @@ def _lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     summaries: dict[str, dict[str, Any]] = {}
     todo: list[tuple[str, bytes, str]] = []
     display: dict[str, str] = {}
+    configs: dict[str, LintConfig] = {}
     stamps: dict[str, list[int] | None] = {}
     for path in sorted(discovery.files):
-        rel = discovery.rel(path)
-        display[rel] = discovery.display(path)
+        rel = relative(path, root_str)
+        shown = discovery.display(path)
+        file_config = discovery.files[path]
         if cache is not None:
             stamp = _stamp(path)
             hit = cache.get_by_stamp(rel, stamp)
             if hit is not None:
-                summaries[rel] = hit
+                summaries[rel], display[rel], configs[rel] = hit, shown, file_config
                 continue
             stamps[rel] = stamp
         try:
-            data = _read(path)
+            data = _read(path, file_config.max_file_size)
+        except TooLarge as exc:
+            notices.append(FileError(shown, _too_large(exc.size, file_config.max_file_size)))
+            continue
+        except NotRegular:
+            errors.append(FileError(shown, "not a regular file"))
+            continue
         except OSError as exc:
-            summaries[rel] = _error_summary(rel, f"cannot read: {_os_message(path, exc)}")
+            data = None
+            summaries[rel] = _error_summary(rel, f"cannot read: {os_message(path, exc)}")
+        display[rel], configs[rel] = shown, file_config
+        if data is None:
             continue
         digest = content_hash(data)
         hit = cache.get(rel, digest) if cache is not None else None
@@ -408,14 +279,24 @@ def _lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
     if cache is not None:
         cache.save()
 
-    findings = _resolve(summaries, display, config, root)
+    findings = _resolve(summaries, display, configs, config)
     findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
+    notices.extend(FileError("", w) for w in discovery.warnings)
     return LintResult(
         findings=findings,
         errors=sorted(errors, key=lambda e: e.path),
-        files=len(discovery.files),
+        files=len(summaries),
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
+        notices=notices,
+        ignored=discovery.ignored,
     )
+
+
+def _too_large(size: int, cap: int | None) -> str:
+    def mb(n: int) -> str:
+        return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{n / 1000:.1f} kB"
+
+    return f"skipped: {mb(size)} is over the max-file-size of {mb(cap or 0)}"
 
 
 #: the files of a parallel run, inherited by forked workers (no pickling of contents)
@@ -466,8 +347,8 @@ def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[d
 
 
 def _resolve(
-    summaries: dict[str, dict[str, Any]], display: dict[str, str], config: LintConfig,
-    root: Path,
+    summaries: dict[str, dict[str, Any]], display: dict[str, str],
+    configs: dict[str, LintConfig], default: LintConfig,
 ) -> list[Finding]:
     from dbctl.lint.registry import by_code
     from dbctl.lint.semantic.conditions import decode_condition
@@ -475,7 +356,9 @@ def _resolve(
 
     rules = by_code()
     index = ProjectIndex(list(summaries.values()), lambda rel: display.get(rel, rel))
-    ignores = _per_file_ignores(config.per_file_ignores)
+    ignores: dict[int, list[tuple[Any, frozenset[str]]]] = {}
+    enabled_anywhere = frozenset().union(*(c.enabled for c in {id(c): c for c in
+                                          [default, *configs.values()]}.values()))
     out: list[Finding] = []
     raw: list[tuple[str, list[Any]]] = []
     for rel, s in summaries.items():
@@ -486,18 +369,29 @@ def _resolve(
                 raw.append((rel, d[:6]))
     by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
     for code, project_rule in rules.items():  # the rules' project-wide halves
-        if code in config.enabled:
+        if code in enabled_anywhere:
             raw.extend(
                 (by_module[f.module], [code, *f.loc, f.message])
                 for f in project_rule.check_project(index)
             )
+    seen: set[tuple[str, str, int, int]] = set()
     for rel, (code, line, col, end_line, end_col, message) in raw:
+        config = configs.get(rel, default)
         if code not in config.enabled:
             continue
+        if (rel, code, line, col) in seen:  # chained calls (`inspect(e).has_table()`)
+            continue
+        seen.add((rel, code, line, col))
         s = summaries[rel]
         if _suppressed(code, line, end_line, s):
             continue
-        if any(code in codes and _match(spec, rel) for spec, codes in ignores):
+        specs = ignores.get(id(config))
+        if specs is None:
+            specs = ignores[id(config)] = _per_file_ignores(config.per_file_ignores)
+        if specs and any(
+            code in codes and _match(spec, relative(_absolute(rel, default), str(config.root)))
+            for spec, codes in specs
+        ):
             continue
         rule = rules.get(code)
         if rule is None:
@@ -527,9 +421,16 @@ def _suppressed(code: str, line: int, end_line: int, summary: dict[str, Any]) ->
 def _per_file_ignores(
     pairs: Iterable[tuple[str, frozenset[str]]],
 ) -> list[tuple[Any, frozenset[str]]]:
-    import pathspec
+    out: list[tuple[Any, frozenset[str]]] = []
+    for glob, codes in pairs:
+        spec = compile_patterns([glob], "per-file-ignores")
+        if spec is not None:
+            out.append((spec, codes))
+    return out
 
-    return [(pathspec.GitIgnoreSpec.from_lines([glob]), codes) for glob, codes in pairs]
+
+def _absolute(rel: str, default: LintConfig) -> str:
+    return os.path.join(os.path.abspath(default.root), *rel.split("/"))
 
 
 def _match(spec: Any, rel: str) -> bool:

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+#: files larger than this (bytes) are skipped with a notice unless configured otherwise
+DEFAULT_MAX_FILE_SIZE = 5_000_000
+
 
 class Severity(StrEnum):
     error = "error"
@@ -40,10 +43,17 @@ class FileError:
 
 @dataclass(slots=True)
 class LintResult:
+    """``notices``: paths skipped on purpose (too large, not Python) and dropped ignore
+    patterns (``path`` empty). ``ignored``: paths skipped by .gitignore rules.
+    ``baselined``: findings suppressed by ``--baseline``."""
+
     findings: list[Finding]
     errors: list[FileError]
     files: int
     duration_ms: float
+    notices: list[FileError] = field(default_factory=list)
+    ignored: int = 0
+    baselined: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +62,8 @@ class LintConfig:
 
     ``enabled``: the rule codes to report. ``per_file_ignores``: (glob, codes) pairs
     matched against the POSIX path relative to ``root``. ``exclude``: gitignore-style
-    patterns added to the default excludes.
+    patterns added to the default excludes. ``max_file_size``: bytes; larger files are
+    skipped with a notice (``None``: no cap).
     """
 
     enabled: frozenset[str]
@@ -62,3 +73,4 @@ class LintConfig:
     cache_dir: Path = field(default_factory=lambda: Path(".dbctl_cache"))
     root: Path = field(default_factory=Path.cwd)
     jobs: int | None = None
+    max_file_size: int | None = DEFAULT_MAX_FILE_SIZE

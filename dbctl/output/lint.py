@@ -9,7 +9,6 @@ per file on a terminal, plain when piped or written to a file.
 from __future__ import annotations
 
 import json
-import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ from dbctl.errors import EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, scrub
 from dbctl.lint.docs import DOCS_URL, help_uri, rule_doc, summary
 from dbctl.lint.model import Finding, LintResult, Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.secrets import mask_secrets_in_text
 from dbctl.output import escape, gh_data, gh_property, quiet_stdout, stderr, stdout
 
 FORMATS = ("text", "json", "sarif", "github")
@@ -31,17 +31,10 @@ SARIF_LEVEL = {Severity.error: "error", Severity.warning: "warning", Severity.in
 GITHUB_LEVEL = {Severity.error: "error", Severity.warning: "warning", Severity.info: "notice"}
 STYLE = {Severity.error: "bold red", Severity.warning: "yellow", Severity.info: "blue"}
 
-# Defence in depth: the rules mask secrets themselves; a URL with a password that still
-# reaches a renderer loses its password here.
-_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/@'\"]*:)(?P<pw>[^\s@'\"]+)@")
-
-
+# Defence in depth: the rules mask secrets themselves; a URL password, a secret query
+# parameter or a password= / PWD= value that still reaches a renderer is masked here.
 def _mask(text: str) -> str:
-    def repl(m: re.Match[str]) -> str:
-        pw = m.group("pw")
-        return m.group(0) if pw in {"***", "*****"} else m.group("head") + "***@"
-
-    return scrub(_URL_PASSWORD.sub(repl, text))
+    return scrub(mask_secrets_in_text(text))
 
 
 def _one_line(text: str) -> str:
@@ -66,6 +59,8 @@ def exit_code(result: LintResult, *, exit_zero: bool = False) -> int:
 
 def json_report(result: LintResult) -> dict[str, Any]:
     """``lint --format json`` exactly as DESIGN §6."""
+    from dbctl.lint.baseline import fingerprints
+
     findings = sorted_findings(result)
     by_code = Counter(f.code for f in findings)
     return {
@@ -82,18 +77,22 @@ def json_report(result: LintResult) -> dict[str, Any]:
                 "col": f.col,
                 "end_line": f.end_line,
                 "end_col": f.end_col,
+                "fingerprint": fp,
             }
-            for f in findings
+            for f, fp in zip(findings, fingerprints(findings), strict=True)
         ],
         "errors": [
             {"path": e.path, "message": _mask(e.message)}
             for e in sorted(result.errors, key=lambda e: e.path)
         ],
+        "notices": [{"path": n.path, "message": _mask(n.message)} for n in result.notices],
         "summary": {
             "files": result.files,
             "findings": len(findings),
             "by_code": dict(sorted(by_code.items())),
             "duration_ms": round(result.duration_ms, 1),
+            "ignored": result.ignored,
+            "baselined": result.baselined,
         },
     }
 
@@ -138,6 +137,8 @@ def sarif_report(
         _sarif_rule(r) for r in sorted(rules, key=lambda r: r.code)
     ]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
+    from dbctl.lint.baseline import fingerprints
+
     findings = sorted_findings(result)
     for f in findings:
         if f.code not in index:
@@ -149,6 +150,7 @@ def sarif_report(
             "ruleIndex": index[f.code],
             "level": SARIF_LEVEL[Severity(f.severity)],
             "message": {"text": _one_line(f.message)},
+            "partialFingerprints": {"dbctlFingerprint/v1": fp},
             "locations": [
                 {
                     "physicalLocation": {
@@ -163,7 +165,7 @@ def sarif_report(
                 }
             ],
         }
-        for f in findings
+        for f, fp in zip(findings, fingerprints(findings), strict=True)
     ]
     notifications = [
         {
@@ -178,6 +180,12 @@ def sarif_report(
             ],
         }
         for e in sorted(result.errors, key=lambda e: e.path)
+    ] + [
+        {
+            "level": "note",
+            "message": {"text": _one_line(f"{n.path}: {n.message}" if n.path else n.message)},
+        }
+        for n in result.notices
     ]
     root = (cwd or Path.cwd()).resolve().as_uri().rstrip("/") + "/"
     return {
@@ -231,6 +239,9 @@ def github_report(result: LintResult) -> str:
             f"::error file={gh_property(e.path)},title=dbctl::"
             f"{gh_data('could not lint: ' + _mask(e.message))}"
         )
+    for n in result.notices:
+        where = f"file={gh_property(n.path)}," if n.path else ""
+        lines.append(f"::notice {where}title=dbctl::{gh_data(_mask(n.message))}")
     return "".join(line + "\n" for line in lines)
 
 
@@ -273,6 +284,12 @@ def summary_line(result: LintResult) -> str:
     if result.errors:
         k = len(result.errors)
         text += f" {k} path{'s' if k != 1 else ''} could not be linted."
+    if result.ignored:
+        k = result.ignored
+        text += f" {k} path{'s' if k != 1 else ''} skipped by .gitignore."
+    if result.baselined:
+        k = result.baselined
+        text += f" {k} finding{'s' if k != 1 else ''} suppressed by the baseline."
     return text
 
 
@@ -360,6 +377,9 @@ def render_lint(
             f"[bold red]error:[/bold red] could not lint {escape(e.path)}: "
             f"{escape(_one_line(e.message))}"
         )
+    for n in result.notices:
+        where = f"{escape(n.path)}: " if n.path else ""
+        err.print(f"[dim]note:[/dim] {where}{escape(_one_line(n.message))}")
     if statistics and fmt != "text":
         for line in statistics_lines(result):
             err.print(escape(line))

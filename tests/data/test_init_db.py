@@ -154,7 +154,7 @@ def test_dry_run_prints_ddl_and_touches_nothing(cli: Any, pg: Any, write_models:
     # no database needed at all
     offline = cli("init-db", "--dry-run", "--seed", "seed.json", "--schema", "app")
     assert offline.exit_code == 0
-    assert 'CREATE SCHEMA IF NOT EXISTS "app"' in offline.stdout
+    assert "CREATE SCHEMA IF NOT EXISTS app;" in offline.stdout
     assert "CREATE TABLE app.users" in offline.stdout
     assert "--seed seed.json is not loaded in a dry run" in offline.stderr
 

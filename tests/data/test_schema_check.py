@@ -79,7 +79,10 @@ def test_drift_warns_and_match_passes(pg: Any, tmp_path: Path, write_models: Any
     assert row.status == "warn" and row.code == "schema.drift"
     problems = row.data["drift"]["public.users"]
     assert any("extra" in p for p in problems) and any("name" in p for p in problems)
-    pg.sql("ALTER TABLE users DROP COLUMN extra", "ALTER TABLE users ALTER name TYPE varchar(50)")
+    pg.sql(
+        "ALTER TABLE users DROP COLUMN extra",
+        "ALTER TABLE users ALTER name TYPE varchar(50), ALTER name SET NOT NULL",
+    )
     row = _check(pg, tmp_path, spec)
     assert row.status == "pass" and row.code is None
     assert "2 model tables" in row.summary
@@ -89,7 +92,7 @@ def test_schema_setting_is_used(pg: Any, tmp_path: Path, write_models: Any) -> N
     spec = write_models(MODELS)
     pg.sql(
         "CREATE SCHEMA app",
-        "CREATE TABLE app.users (id int PRIMARY KEY, name varchar(50))",
+        "CREATE TABLE app.users (id int PRIMARY KEY, name varchar(50) NOT NULL)",
         "CREATE TABLE app.teams (id int PRIMARY KEY)",
     )
     assert _check(pg, tmp_path, spec, schema="app").status == "pass"

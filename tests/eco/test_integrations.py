@@ -125,9 +125,9 @@ def test_pre_commit_hook() -> None:
     hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
     assert isinstance(hooks, list)
     (hook,) = [h for h in hooks if h["id"] == "dbctl-lint"]
-    assert hook["entry"] == "dbctl lint"
+    assert hook["entry"] == "dbctl lint --project"  # findings in the staged files only
     assert hook["language"] == "python"
-    assert hook["types"] == ["python"]
+    assert hook["types_or"] == ["python", "ini"]  # alembic.ini too
     assert hook["require_serial"] is True
     assert hook["name"]
     # the entry's executable is the console script this package installs

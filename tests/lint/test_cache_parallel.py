@@ -153,9 +153,9 @@ def test_unchanged_old_files_are_not_even_read(
     reads: list[str] = []
     real = engine_mod._read
 
-    def counted(path: str) -> bytes:
+    def counted(path: str, max_size: int | None = None) -> bytes:
         reads.append(Path(path).name)
-        return real(path)
+        return real(path, max_size)
 
     monkeypatch.setattr(engine_mod, "_read", counted)
     again = run_lint([Path(".")], tmp_path, use_cache=True)

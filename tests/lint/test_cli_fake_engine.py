@@ -25,7 +25,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """Registry = the fake rules; the engine returns ``state['result']`` and records calls."""
     state: dict[str, Any] = {"result": sample_result(), "calls": []}
 
-    def lint_paths(paths: Sequence[Path], config: LintConfig) -> LintResult:
+    def lint_paths(paths: Sequence[Path], config: LintConfig, config_for: Any = None) -> LintResult:
         state["calls"].append((list(paths), config))
         return state["result"]
 

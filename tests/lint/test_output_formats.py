@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from dbctl.lint.model import FileError, LintResult, Severity
 from dbctl.output.lint import (
@@ -29,10 +30,11 @@ def test_text_is_ruff_like_sorted_and_one_line_per_finding() -> None:
 
 def test_json_has_exactly_the_documented_shape() -> None:
     data = json_report(sample_result(errors=True))
-    assert list(data) == ["schema_version", "tool", "findings", "errors", "summary"]
+    assert list(data) == ["schema_version", "tool", "findings", "errors", "notices", "summary"]
     assert data["schema_version"] == 1
     assert data["tool"]["name"] == "dbctl"
-    first = data["findings"][0]
+    first = dict(data["findings"][0])
+    assert re.fullmatch(r"[0-9a-f]{16}", first.pop("fingerprint"))
     assert first == {
         "code": "DBC201",
         "name": "hardcoded-dsn-password",
@@ -52,6 +54,8 @@ def test_json_has_exactly_the_documented_shape() -> None:
         "findings": 4,
         "by_code": {"DBC201": 2, "DBC202": 1, "DBC303": 1},
         "duration_ms": 12.3,
+        "ignored": 0,
+        "baselined": 0,
     }
     # the rendered text is the same document
     assert json.loads(render_report(sample_result(errors=True), "json", FAKE_RULES)) == data

@@ -60,7 +60,11 @@ def test_ten_megabyte_file(lint_tree) -> None:
     body = "def f{0}(x):\n    return x + {0}\n\n"
     big = "".join(body.format(i) for i in range(300_000))
     assert len(big) > 10_000_000
+    # over the default size cap: skipped with a notice; a raised cap lints it
     result = lint_tree({"big.py": big + GOOD})
+    assert result.findings == [] and result.errors == []
+    assert [(n.path, n.message.split(":")[0]) for n in result.notices] == [("big.py", "skipped")]
+    result = lint_tree({}, max_file_size=20_000_000)
     assert [f.code for f in result.findings] == ["DBC201"]
 
 
@@ -96,10 +100,10 @@ def test_unreadable_file_is_dbc000(lint_tree, monkeypatch: pytest.MonkeyPatch) -
     # running as root, chmod 000 does not stop reading: make the read itself fail
     real_read = engine_mod._read
 
-    def failing_read(path: str) -> bytes:
+    def failing_read(path: str, max_size: int | None = None) -> bytes:
         if os.path.basename(path) == "secret.py":
             raise PermissionError(13, "Permission denied")
-        return real_read(path)
+        return real_read(path, max_size)
 
     monkeypatch.setattr(engine_mod, "_read", failing_read)
     result = lint_tree({"secret.py": GOOD, "good.py": GOOD})
@@ -209,7 +213,7 @@ _PW_ALPHABET = st.characters(
 @settings(max_examples=200, deadline=None)
 @given(password=st.text(_PW_ALPHABET, min_size=4, max_size=24))
 def test_dsn_password_never_in_message(password: str) -> None:
-    from dbctl.lint.context import url_secrets
+    from dbctl.lint.secrets import url_secrets
 
     url = f"postgresql+asyncpg://app:{password}@db.example:5432/app"
     if password in url.replace(f":{password}@", ":@", 1):

@@ -291,3 +291,31 @@ def test_alembic_configured_but_not_installed_is_a_configuration_error(
     assert schema["status"] == "fail"
     assert "Alembic is not installed" in schema["summary"]
     assert "[alembic]" in schema["hint"]
+
+
+def test_a_replica_that_holds_the_lock_too_long_ends_the_wait_after_replica_wait(
+    pg: Any, project: Path, dbctl: Callable[..., Proc], tmp_path: Path
+) -> None:
+    import asyncpg
+
+    async def held() -> Proc:
+        holder = await asyncpg.connect(pg.dsn, timeout=10)
+        try:
+            async with holder.transaction():
+                await holder.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY)
+                return await asyncio.to_thread(
+                    dbctl, "prestart", "--url", pg.url, "--replica-wait", "1",
+                    "--format", "json", "--", "touch", str(tmp_path / "cmd-ran"), cwd=project,
+                )  # fmt: skip
+        finally:
+            await holder.close()
+
+    started = time.monotonic()
+    proc = asyncio.run(held())
+    assert proc.returncode == 1, proc.all
+    assert time.monotonic() - started < 30
+    rows = steps(proc)
+    assert (rows["lock"]["status"], rows["lock"]["code"]) == ("fail", "prestart.replica_timeout")
+    assert rows["schema"]["status"] == "skip"
+    assert not (tmp_path / "cmd-ran").exists()
+    assert state(pg)["items"] is None

@@ -18,8 +18,9 @@ from dbctl.lint.semantic.vocabulary import SYNC_DRIVER_CALLS
 class SyncDriverInAsyncApp(Rule):
     """
     ## What it does
-    Flags a synchronous PostgreSQL driver (psycopg2, pg8000, psycopg 3's sync `connect`
-    or `ConnectionPool`) opened inside `async def` code, inside a sync function that
+    Flags a synchronous database driver (psycopg2, pg8000, psycopg 3's sync `connect`
+    or `ConnectionPool`, and the other DB-API drivers: sqlite3, PyMySQL, MySQLdb,
+    mysql-connector, oracledb, pyodbc) opened inside `async def` code, inside a sync function that
     `async def` code calls (directly or through other project functions), or at module
     level when async code then uses that connection or pool.
 
@@ -58,7 +59,9 @@ class SyncDriverInAsyncApp(Rule):
     category: ClassVar[str] = "correctness"
     severity: ClassVar[Severity] = Severity.error
     node_types: ClassVar[tuple[type[ast.AST], ...]] = (ast.Call,)
-    triggers: ClassVar[tuple[bytes, ...]] = (b"psycopg", b"pg8000", b"pgdb")
+    triggers: ClassVar[tuple[bytes, ...]] = (
+        b"psycopg", b"pg8000", b"pgdb", b"sqlite3", b"mysql", b"oracle", b"pyodbc"
+    )
 
     @classmethod
     def check(cls, node: ast.AST, ctx: FileContext) -> None:

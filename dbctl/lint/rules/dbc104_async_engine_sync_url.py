@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
-from dbctl.lint.context import SYNC_DRIVERS, literal_text, mask_url_text
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.secrets import SYNC_DRIVERS, literal_text, mask_url_text
 from dbctl.lint.semantic.model import FileContext
 from dbctl.lint.semantic.nodes import arg_or_keyword
 from dbctl.lint.semantic.vocabulary import ASYNC_ENGINE_FACTORIES, sqla_last

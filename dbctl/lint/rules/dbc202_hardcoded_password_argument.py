@@ -11,11 +11,11 @@ from dbctl.lint.context import (
     ENGINE_FACTORIES,
     FileContext,
     keyword,
-    literal_secret,
     sqla_last,
 )
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.secrets import literal_secret
 
 _PASSWORD_KWARGS = frozenset({"password", "passwd"})
 

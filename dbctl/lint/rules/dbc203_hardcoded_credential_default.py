@@ -6,17 +6,14 @@ import ast
 from typing import ClassVar
 
 from dbctl.lint.context import (
-    PASSWORD_NAME_RE,
     FileContext,
     arg_or_keyword,
-    literal_secret,
-    literal_text,
     settings_defaults,
     settings_fields,
-    url_secrets,
 )
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
+from dbctl.lint.secrets import PASSWORD_NAME_RE, literal_secret, literal_text, url_secrets
 
 _ENV_GETTERS = frozenset({"os.getenv", "os.environ.get", "os.environ.setdefault", "os.getenvb"})
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from dbctl.lint.context import literal_text
+from dbctl.lint.secrets import literal_text
 from dbctl.lint.semantic.conditions import Condition, KindIn, encode_condition
 from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
 from dbctl.lint.semantic.kinds import (

@@ -27,7 +27,9 @@ SYNC_IO_METHODS: dict[Res, frozenset[str]] = {
         {"execute", "exec_driver_sql", "scalar", "scalars", "commit", "rollback"}
     ),
     Res.SYNC_ENGINE: frozenset({"connect", "begin", "raw_connection"}),
-    Res.DRIVER_CONN: frozenset({"execute", "commit", "rollback"}),
+    Res.DRIVER_CONN: frozenset(
+        {"execute", "executemany", "executescript", "commit", "rollback"}
+    ),
     Res.DRIVER_CURSOR: frozenset(
         {"execute", "executemany", "fetchone", "fetchall", "fetchmany", "callproc",
          "copy_expert", "copy_from", "copy_to"}
@@ -102,6 +104,9 @@ METHOD_RESULT: dict[tuple[Res, str], Res] = {
     (Res.SYNC_ENGINE, INSPECT): Res.SYNC_INSPECTOR,
     (Res.SYNC_CONN, INSPECT): Res.SYNC_INSPECTOR,
 }
+#: Attributes of an engine or connection that are read without database I/O: a function
+#: that only reads them does not use the engine (DBC101/DBC102)
+METADATA_ATTRS = frozenset({"name", "url", "dialect", "driver", "echo", "closed"})
 #: Attributes of concrete kinds that are themselves known
 ATTR_RESULT: dict[tuple[Res, str], Res] = {
     (Res.REQUEST, "state"): Res.REQUEST_STATE,
@@ -119,7 +124,7 @@ CALL_RESULT: dict[Res, Res] = {
 }
 
 #: Sync PostgreSQL driver entry points (canonical names) -> kind of what they return.
-SYNC_DRIVER_CALLS: dict[str, Res] = {
+SYNC_PG_DRIVER_CALLS: dict[str, Res] = {
     "psycopg2.connect": Res.DRIVER_CONN,
     "psycopg2.pool.SimpleConnectionPool": Res.DRIVER_POOL,
     "psycopg2.pool.ThreadedConnectionPool": Res.DRIVER_POOL,
@@ -134,6 +139,18 @@ SYNC_DRIVER_CALLS: dict[str, Res] = {
     "psycopg_pool.ConnectionPool": Res.DRIVER_POOL,
     "psycopg_pool.NullConnectionPool": Res.DRIVER_POOL,
     "pgdb.connect": Res.DRIVER_CONN,
+}
+#: ... and those of every sync DB-API driver
+SYNC_DRIVER_CALLS: dict[str, Res] = {
+    **SYNC_PG_DRIVER_CALLS,
+    "sqlite3.connect": Res.DRIVER_CONN,
+    "sqlite3.dbapi2.connect": Res.DRIVER_CONN,
+    "pymysql.connect": Res.DRIVER_CONN,
+    "MySQLdb.connect": Res.DRIVER_CONN,
+    "mysql.connector.connect": Res.DRIVER_CONN,
+    "oracledb.connect": Res.DRIVER_CONN,
+    "cx_Oracle.connect": Res.DRIVER_CONN,
+    "pyodbc.connect": Res.DRIVER_CONN,
 }
 ASYNC_DRIVER_CALLS = frozenset(
     {"asyncpg.connect", "asyncpg.create_pool", "asyncpg.pool.create_pool",
@@ -164,7 +181,8 @@ TYPE_KINDS: dict[str, Res] = {
          "psycopg2.extras.DictConnection", "psycopg2.extras.RealDictConnection",
          "psycopg2.extras.NamedTupleConnection", "psycopg2.extras.LoggingConnection",
          "pg8000.Connection", "pg8000.dbapi.Connection", "pg8000.native.Connection",
-         "pg8000.legacy.Connection", "pymysql.Connection", "pymysql.connections.Connection"),
+         "pg8000.legacy.Connection", "pymysql.Connection", "pymysql.connections.Connection",
+         "sqlite3.Connection"),
         Res.DRIVER_CONN,
     ),
     **dict.fromkeys(
@@ -172,7 +190,7 @@ TYPE_KINDS: dict[str, Res] = {
          "psycopg.RawCursor", "psycopg2.extensions.cursor", "psycopg2.extras.DictCursor",
          "psycopg2.extras.RealDictCursor", "psycopg2.extras.NamedTupleCursor",
          "pg8000.Cursor", "pg8000.dbapi.Cursor", "pymysql.cursors.Cursor",
-         "pymysql.cursors.DictCursor"),
+         "pymysql.cursors.DictCursor", "sqlite3.Cursor"),
         Res.DRIVER_CURSOR,
     ),
     **dict.fromkeys(

@@ -21,6 +21,7 @@ from dbctl.lint.semantic.vocabulary import (
     ENV_GETTERS,
     INSPECT,
     INSPECT_BLOCKS_ON,
+    METADATA_ATTRS,
     MIDDLEWARE_BASES,
     NOT_INSTANCE_METHODS,
     ROUTE_METHODS,
@@ -101,6 +102,7 @@ class Walker:
         kw_type = ast.keyword
         assert attr_type not in handlers and kw_type not in handlers, "skipped over"
         name_hs = handlers.get(name_type, [])
+        metadata = METADATA_ATTRS
         const_hs = handlers.get(const_type, [])
         while stack:
             node = pop()
@@ -139,10 +141,14 @@ class Walker:
                     v, vt = item, type(item)
                     # leaves (and attribute chains down to their leaf) are handled right
                     # here instead of a trip through the stack: most nodes are leaves
+                    link = None
                     while vt is attr_type or vt is kw_type:
+                        link = v
                         v = v.value
                         vt = type(v)
                     if vt is name_type:
+                        if link is not None and getattr(link, "attr", None) in metadata:
+                            ctx.not_uses.add(id(v))  # `engine.url`: no database I/O
                         for h in name_hs:
                             h(v, ctx)
                     elif vt is const_type:
