@@ -46,9 +46,12 @@ def test_ci_runs_exactly_the_readme_test_commands() -> None:
     lines = ci_lines()
     assert install in lines  # the newest-version runs
     assert run in lines
-    # the test line ends run_suite, so its exit status is the run's (set -e stops .ci/run)
+    # the test line ends run_suite (its last if/else), so its exit status is the run's
+    # and set -e stops .ci/run on a failure; the lowest versions run the tests only
     body = lines[lines.index("run_suite() {  # run_suite LABEL PYTHON newest|lowest") :]
-    assert body[body.index("}") - 1] == run
+    body = body[: body.index("}")]
+    assert body[-3:] == ["else", run, "fi"]
+    assert body[-4] == run.split(" && ")[-1]
 
 
 def test_ci_runs_the_three_ways_after_the_provisioning() -> None:
