@@ -247,7 +247,7 @@ def users_list(
     except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done
         _quiet_stdout()
         return
-    render_list_outcome(outcome, after=after)
+    render_list_outcome(outcome, after=after, every_row=all_rows)
 
 
 def _quiet_stdout() -> None:

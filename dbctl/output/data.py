@@ -218,12 +218,17 @@ def users_sink() -> UsersSink:
     return UsersSink()
 
 
-def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
-    """The talk after a listing (stderr): an empty table, or the next page's cursor."""
+def render_list_outcome(
+    outcome: ListOutcome, *, after: str | None, every_row: bool = False
+) -> None:
+    """The talk after a listing (stderr): an empty table, the next page's cursor, or (for
+    ``--all``) how many rows were sent."""
     sys.stdout.flush()
     if outcome.rows == 0:
         where = " after that cursor" if after is not None else ""
         info(f"no rows in {outcome.table}{where}")
+    elif every_row:
+        info(f"{outcome.rows} {'row' if outcome.rows == 1 else 'rows'} from {outcome.table}")
     elif outcome.next_cursor is not None:
         import shlex  # a value with spaces or quotes must survive being pasted into a shell
 
@@ -237,6 +242,6 @@ def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
 
 def render_count(table: str, n: int, fmt: str) -> None:
     if fmt == "json":
-        write_json({"schema_version": 1, "table": table, "count": n})
+        write_json({**envelope(), "table": table, "count": n})
     else:
         write_text(f"{n}\n")
