@@ -5,7 +5,8 @@ Starts its own sandbox, then times (median of N runs, each a fresh process):
 * ``dbctl --help``            vs ``python -c "import typer"``                      (target <= 1.3x)
 * ``dbctl check`` (healthy)   vs ``python -c "import asyncpg, typer, pydantic_settings"``
                                                                                    (target <= 1.5x)
-* ``dbctl check``             vs ``psql -c "select 1"`` and ``pg_isready``          (for context)
+* ``dbctl check``             vs ``psql -c "select 1"`` and ``pg_isready``          (for context;
+  the C programs of ``pg_config --bindir``, not Debian's Perl wrapper on PATH)
 
 Usage: ``python bench/check_startup.py [--runs N]``. Prints the medians and the ratios;
 exit status 0 even when a target is missed (it is a measurement, not a test).
@@ -46,6 +47,20 @@ def timed_all(
     return {name: (statistics.median(s), codes[name]) for name, s in samples.items()}
 
 
+def server_bindir(server: sandbox.Sandbox) -> Path | None:
+    """``pg_config --bindir`` (the C programs), else the sandbox's server binaries."""
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    return server.bindir
+
+
+def _program(bindir: Path | None, name: str) -> str | None:
+    return str(bindir / name) if bindir is not None and (bindir / name).exists() else None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -78,14 +93,18 @@ def main() -> int:
                 "import asyncpg, typer, pydantic_settings",
             ],
         }
-        psql = shutil.which("psql") or str(server.bindir / "psql") if server.bindir else None
-        isready = shutil.which("pg_isready")
+        bindir = server_bindir(server)
+        # the C programs of the server's bin directory: Debian's /usr/bin/psql and
+        # /usr/bin/pg_isready are a Perl wrapper (pg_wrapper) that adds a Perl start-up
+        psql = _program(bindir, "psql")
+        isready = _program(bindir, "pg_isready")
         if psql:
             cases["psql -c 'select 1'"] = [
                 psql, "-h", host, "-p", port, "-U", server.user, "-d", "postgres",
                 "-X", "-q", "-c", "select 1",
             ]  # fmt: skip
         if isready:
+            print(f"pg_isready: {isready}")
             cases["pg_isready"] = [isready, "-h", host, "-p", port, "-U", server.user]
         envs = {name: check_env if name.startswith("dbctl check") else pg_env for name in cases}
         measured = timed_all({n: (cmd, envs[n]) for n, cmd in cases.items()}, args.runs)

@@ -98,6 +98,9 @@ class LoadedSettings:
     pyproject: Path | None = None
     pyproject_table: dict[str, Any] = field(default_factory=dict)
     env_file: Path | None = None
+    #: The keyword arguments the app's own engine connects with (``--engine``): they
+    #: replace those derived from the URL.
+    engine_connect: dict[str, Any] | None = field(default=None, repr=False)
 
     def url_analysis(self) -> UrlAnalysis:
         """Parse and check the URL; a missing URL is a ConfigError."""
@@ -155,14 +158,16 @@ def _libpq_url(environ: Mapping[str, str]) -> str | None:
     if environ.get("PGPASSWORD"):
         userinfo += ":" + quote(environ["PGPASSWORD"], safe="")
     host = environ.get("PGHOST", "")
-    if host.startswith("/"):  # a socket directory: asyncpg reads it from the query
-        host_part, query = "", f"?host={quote(host, safe='')}"
-    else:
-        host_part, query = host, ""
     port = environ.get("PGPORT")
-    hostport = f"{host_part}:{port}" if port and host_part else host_part
-    if port and not host_part:
-        hostport = f"localhost:{port}"
+    if host.startswith("/"):  # a socket directory, as the app's URL names it: ?host=&port=
+        hostport, query = "", f"?host={quote(host, safe='/')}"
+        if port:
+            query += f"&port={quote(port, safe='')}"
+    else:
+        query = ""
+        hostport = f"{host}:{port}" if port and host else host
+        if port and not host:
+            hostport = f"localhost:{port}"
     db = quote(environ.get("PGDATABASE") or user, safe="")
     return f"postgresql+asyncpg://{userinfo}@{hostport}/{db}{query}"
 

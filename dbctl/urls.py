@@ -10,11 +10,13 @@ The password becomes a :class:`~pydantic.SecretStr` the moment it is split off;
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from pydantic import SecretStr
+
+from dbctl.dialect import INT_KWARGS, SECRET_PARAMS
 
 MASK = "***"
 Severity = Literal["fail", "warn"]
@@ -71,6 +73,12 @@ class DatabaseUrl:
     database: str | None = None
     query: tuple[tuple[str, str], ...] = ()
     server_settings: tuple[tuple[str, str], ...] = field(default=())
+    #: ``asyncpg.connect`` keyword arguments by the app's rules (SQLAlchemy's asyncpg
+    #: dialect, :mod:`dbctl.dialect`), corrected where the app would fail; the password
+    #: included. Empty: derive them from the parts above.
+    app_kwargs: tuple[tuple[str, Any], ...] = field(default=(), repr=False, compare=False)
+    #: What the dialect's DBAPI adapter keeps (``prepared_statement_cache_size``).
+    adapter_kwargs: tuple[tuple[str, Any], ...] = field(default=(), repr=False, compare=False)
 
     # -- rendering ---------------------------------------------------------------------
     @property
@@ -85,29 +93,58 @@ class DatabaseUrl:
     def port(self) -> int | None:
         return self.hosts[0][1]
 
-    def _render(self, password: str | None) -> str:
+    def is_tcp_single(self) -> bool:
+        """One host, reached over TCP (not a Unix-domain socket directory)."""
+        host = self.host
+        return len(self.hosts) == 1 and not (host is None or host.startswith(("/", "@")))
+
+    def _render(self, password: str | None, *, mask_query: bool = True) -> str:
         userinfo = ""
         if self.username is not None or password is not None:
             userinfo = quote(self.username or "", safe="")
             if password is not None:
                 userinfo += ":" + password
             userinfo += "@"
-        hosts = ",".join(_render_host(h, p) for h, p in self.hosts)
+        query = list(self.query)
+        if all(h and h.startswith("/") for h, _ in self.hosts):  # socket directories
+            hosts = ""
+            given_port = any(k == "port" for k, _ in query)
+            ports = [str(p) for _, p in self.hosts if p is not None]
+            extra = [("host", h or "") for h, _ in self.hosts]
+            if ports and not given_port:
+                extra.append(("port", ",".join(ports)))
+            query = extra + query
+        else:
+            hosts = ",".join(_render_host(h, p) for h, p in self.hosts)
         out = f"{self.scheme}://{userinfo}{hosts}"
         if self.database is not None:
             out += "/" + quote(self.database, safe="")
-        if self.query:
-            out += "?" + urlencode(self.query)
+        if query:
+            if mask_query:
+                query = [(k, MASK if k in SECRET_PARAMS else v) for k, v in query]
+            out += "?" + urlencode(query, safe="*/:,")
         return out
 
     def masked(self) -> str:
         """The URL with the password replaced by ``***`` (the only form ever displayed)."""
         return self._render(MASK if self.password is not None else None)
 
+    def secrets(self) -> list[str]:
+        """Every secret this URL carries (userinfo password, ``?password=``…), to scrub."""
+        found = [self.password.get_secret_value()] if self.password is not None else []
+        found += [v for k, v in self.query if k in SECRET_PARAMS and v]
+        return found
+
+    @property
+    def user(self) -> str | None:
+        """The user the app logs in as (``?user=`` wins over the userinfo, as in SQLAlchemy)."""
+        value = dict(self.app_kwargs).get("user", self.username)
+        return value if isinstance(value, str) else self.username
+
     def render_secret(self) -> str:
         """The full URL including the URL-encoded password. Never print this."""
         pw = self.password.get_secret_value() if self.password is not None else None
-        return self._render(quote(pw, safe="") if pw is not None else None)
+        return self._render(quote(pw, safe="") if pw is not None else None, mask_query=False)
 
     def __str__(self) -> str:
         return self.masked()
@@ -123,7 +160,10 @@ class DatabaseUrl:
 
     # -- for asyncpg -------------------------------------------------------------------
     def asyncpg_kwargs(self, *, timeout: float) -> dict[str, Any]:
-        """Keyword arguments for ``asyncpg.connect`` (the password included)."""
+        """Keyword arguments for ``asyncpg.connect`` (the password included): the app's
+        (:attr:`app_kwargs`) with dbctl's ``timeout``."""
+        if self.app_kwargs:
+            return {**dict(self.app_kwargs), "timeout": timeout}
         kwargs: dict[str, Any] = {"timeout": timeout}
         hosts = [h for h, _ in self.hosts]
         ports = [p for _, p in self.hosts]
@@ -362,7 +402,118 @@ def analyze_url(raw: str) -> UrlAnalysis:
         query=tuple(query),
         server_settings=tuple(server_settings),
     )
-    return UrlAnalysis(url, tuple(problems))
+    return _by_app_rules(rest, url, problems)
+
+
+def _by_app_rules(rest: str, url: DatabaseUrl, problems: list[UrlProblem]) -> UrlAnalysis:
+    """Connect arguments as the app's SQLAlchemy derives them from the URL (``rest`` is
+    the text after ``scheme://``), corrected where the hygiene checks above already
+    corrected the URL; a ``config.bad_parameter`` problem for each argument the app would
+    die of at start (then dbctl goes on without it, or with the evident value)."""
+    from dbctl import dialect
+
+    codes = {p.code for p in problems if p.severity == "fail"}
+    try:
+        opts = dialect.create_connect_args(dialect.parse(f"postgresql+asyncpg://{rest}"))
+    except dialect.DialectError as exc:
+        problems.append(
+            UrlProblem(
+                "config.bad_parameter",
+                "fail",
+                f"SQLAlchemy refuses this URL at create_async_engine: {exc}",
+                "fix the host/port part of the URL (multi-host: host=h1:p1&host=h2:p2)",
+            )
+        )
+        return UrlAnalysis(url, tuple(problems))
+    if "config.unencoded_password" in codes:  # the app misreads the netloc: use the intent
+        for key in ("host", "port", "user", "password", "database"):
+            opts.pop(key, None)
+        opts.update(_netloc_kwargs(url))
+    for key in LIBPQ_ONLY_PARAMS:  # reported as config.libpq_param; their translations:
+        opts.pop(key, None)
+    if url.query_value("ssl") is not None and "ssl" not in opts:  # from sslmode
+        opts["ssl"] = url.query_value("ssl")
+    split = dialect.split_adapter(opts)
+    kwargs = split.asyncpg
+    bad = dialect.start_failures(kwargs)
+    if bad:
+        problems.append(
+            UrlProblem(
+                "config.bad_parameter",
+                "fail",
+                "the app fails at its first connection with these URL parameters: "
+                + "; ".join(f"{key}: {why}" for key, why in bad),
+                "fix or remove them; values that are not strings belong in "
+                'create_async_engine(url, connect_args={"statement_cache_size": 0, …})',
+            )
+        )
+        for key, _why in bad:
+            fixed = _evident(key, kwargs.pop(key))
+            if fixed is not None:
+                kwargs[key] = fixed
+    if url.server_settings:  # translated from libpq parameters: dbctl's correction
+        kwargs["server_settings"] = dict(url.server_settings)
+    hosts = hosts_of(kwargs) or url.hosts
+    return UrlAnalysis(
+        replace(
+            url,
+            hosts=hosts,
+            app_kwargs=tuple(kwargs.items()),
+            adapter_kwargs=tuple(split.adapter.items()),
+        ),
+        tuple(problems),
+    )
+
+
+def _netloc_kwargs(url: DatabaseUrl) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if len(url.hosts) > 1:
+        out["host"] = [h or "localhost" for h, _ in url.hosts]
+        out["port"] = [p or 5432 for _, p in url.hosts]
+    else:
+        if url.host:
+            out["host"] = url.host
+        if url.port:
+            out["port"] = url.port
+    if url.username:
+        out["user"] = url.username
+    if url.password is not None:
+        out["password"] = url.password.get_secret_value()
+    if url.database:
+        out["database"] = url.database
+    return out
+
+
+def _evident(key: str, value: Any) -> Any:
+    """The value dbctl goes on with for an argument the app would die of (None: drop it)."""
+    if isinstance(value, tuple):
+        value = value[-1]
+    if not isinstance(value, str):
+        return None
+    if key in INT_KWARGS:
+        return int(value) if value.isdigit() else None
+    if key == "ssl":
+        ssl = _ssl_value(value)
+        return ssl if isinstance(ssl, bool) else None
+    if key in {"host", "port", "user", "password", "database"}:
+        return int(value) if key == "port" and value.isdigit() else value
+    return None
+
+
+def hosts_of(kwargs: dict[str, Any]) -> tuple[tuple[str | None, int | None], ...]:
+    """(host, port) pairs as asyncpg will use them: a comma-separated host string shares
+    one port (``h1,h2:5433`` is h1:5433 and h2:5433 for the app)."""
+    host, port = kwargs.get("host"), kwargs.get("port")
+    if host is None:
+        return ((None, port if isinstance(port, int) else None),)
+    hosts = host if isinstance(host, list) else str(host).split(",")
+    if isinstance(port, list):
+        ports = [int(p) if p is not None else None for p in port]
+    else:
+        ports = [port if isinstance(port, int) else None] * len(hosts)
+    if len(ports) != len(hosts):
+        return ()
+    return tuple((h or None, p) for h, p in zip(hosts, ports, strict=True))
 
 
 def _parse_hostport(item: str) -> tuple[str | None, int | None] | UrlProblem:
@@ -385,10 +536,12 @@ def _parse_hostport(item: str) -> tuple[str | None, int | None] | UrlProblem:
     port: int | None = None
     if port_text:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+            # never echo it: in 'user:password/db' (no '@') the "port" is the password
+            shown = f"'{port_text}' " if port_text.isdigit() else ""
             return UrlProblem(
                 "config.invalid_url",
                 "fail",
-                f"the port '{port_text[:20]}' is not a number from 1 to 65535",
+                f"the port {shown}is not a number from 1 to 65535",
                 "if the password contains ':' '@' or '/', URL-encode it; otherwise fix the port",
             )
         port = int(port_text)
@@ -402,15 +555,56 @@ def mask_url_text(raw: str) -> str:
     if not m:
         return MASK
     userinfo, hostpart = _split_userinfo(m.group(2))
-    if userinfo is None:
-        return text
+    if userinfo is None:  # no '@': 'user:pw/db' still carries a password
+        for secret in secrets_in_text(text):
+            text = text.replace(secret, MASK)
+        return mask_urls_in_text(text)
     user, sep, _ = userinfo.partition(":")
-    return f"{m.group(1)}://{user}{':' + MASK if sep else ''}@{hostpart}"
+    return mask_urls_in_text(f"{m.group(1)}://{user}{':' + MASK if sep else ''}@{hostpart}")
 
 
 _URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@'\"]*):[^\s'\"]*@")
+#: ``password=…`` in a key/value DSN or a URL query (quoted values included).
+_KV_SECRET_RE = re.compile(
+    r"""(?:^|[\s?&;,(])((?:ssl)?password|pwd)\s*=\s*('(?:[^'\\]|\\.)*'|"[^"]*"|[^\s&;,)]*)""",
+    re.IGNORECASE,
+)
 
 
 def mask_urls_in_text(text: str) -> str:
     """Mask the password of every URL inside free text (e.g. a usage error echoing argv)."""
-    return _URL_PASSWORD_RE.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+    text = _URL_PASSWORD_RE.sub(lambda m: f"{m.group(1)}:{MASK}@", text)
+    return _KV_SECRET_RE.sub(lambda m: m.group(0).replace(m.group(2), MASK, 1), text)
+
+
+def secrets_in_text(text: str) -> list[str]:
+    """Every password-looking part of one piece of text a person typed (an argument, a
+    setting): URL userinfo even when the password holds quotes, spaces or '@', a URL
+    without a host (``user:pw/db``), ``user:pw@host`` without a scheme, and
+    ``password=`` in key/value DSNs and queries. For registering with the scrubber."""
+    found: list[str] = []
+    for kv in _KV_SECRET_RE.finditer(text):
+        value = kv.group(2)
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found.append(value)
+    stripped = text.strip()
+    m = _SCHEME_RE.match(stripped)
+    rest = m.group(2) if m else stripped
+    if "@" in rest:
+        userinfo = rest[: rest.rindex("@")]
+        if m is None:  # no scheme: only the last word before the '@' (`user:pw@host`)
+            userinfo = userinfo.split()[-1] if userinfo.split() else ""
+        if ":" in userinfo:
+            found.append(userinfo.split(":", 1)[1])
+    elif m is not None:  # no '@': SQLAlchemy reads 'user:pw/db' as host 'user', port 'pw'
+        netloc = re.split(r"[/?#]", rest, maxsplit=1)[0]
+        _, sep, pw = netloc.partition(":")
+        if sep and pw and not pw.isdigit():
+            found.append(pw)
+    out: list[str] = []
+    for secret in found:
+        for form in (secret, unquote(secret)):
+            if form and form not in out:
+                out.append(form)
+    return out

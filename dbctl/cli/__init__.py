@@ -20,6 +20,10 @@ from dbctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, DbctlError
 class DbctlGroup(TyperGroup):
     """Maps DbctlError to a rendered message + exit code; used by CliRunner tests too."""
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        ctx.meta["dbctl.argv"] = list(args)  # the edge scrubs what usage errors echo
+        return list(super().parse_args(ctx, args))
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
@@ -42,9 +46,18 @@ class DbctlGroup(TyperGroup):
             if type(exc).__module__.split(".")[0] in {"typer", "click"}:
                 message = getattr(exc, "message", None)
                 if isinstance(message, str):  # usage errors echo argv: `dbctl check URL`
-                    from dbctl.errors import scrub
-                    from dbctl.urls import mask_urls_in_text
+                    from dbctl.errors import register_secret, scrub
+                    from dbctl.urls import mask_urls_in_text, secrets_in_text
 
+                    for arg in ctx.meta.get("dbctl.argv", ()):
+                        found = secrets_in_text(arg)
+                        masked = arg
+                        for secret in found:
+                            register_secret(secret)
+                            masked = masked.replace(secret, "***")
+                        if found:  # the argument as click echoes it: as typed, or repr-escaped
+                            for shown in (arg, repr(arg)[1:-1], arg.replace("'", "\\'")):
+                                message = message.replace(shown, masked)
                     exc.message = scrub(mask_urls_in_text(message))  # type: ignore[attr-defined]
                 raise  # Exit / Abort / usage errors: typer renders them (exit 0/1/2)
             from dbctl import output

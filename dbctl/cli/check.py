@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dbctl.cli.common import HumanJson, load
 from dbctl.cli.options import (
+    AppDirOpt,
     CheckModelsOpt,
+    EngineOpt,
     EnvFileOpt,
     OfflineOpt,
     StrictOpt,
@@ -16,6 +19,31 @@ from dbctl.cli.options import (
     UrlsOpt,
     WaitOpt,
 )
+from dbctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from dbctl.settings import LoadedSettings
+
+
+def load_targets(
+    url: list[str] | None,
+    env_file: Path | None,
+    timeout: float | None,
+    models: str | None,
+    engine: str | None,
+    app_dir: Path | None,
+) -> tuple[LoadedSettings, list[tuple[str, LoadedSettings]] | None]:
+    """Settings for ``check``/``preflight`` and their several targets (None: just one),
+    the app's own engine applied for ``--engine``."""
+    from dbctl.core.check import apply_engine, resolve_targets
+
+    single = url[0] if url and len(url) == 1 else None
+    if engine is not None and url:
+        raise UsageError("--engine names the app's URL already: give --engine or --url")
+    loaded = load(env_file, url=single, timeout=timeout, models=models, app_dir=app_dir)
+    if engine is not None:
+        loaded = apply_engine(loaded, engine)
+    return loaded, resolve_targets(loaded, url)
 
 
 def check(
@@ -28,6 +56,8 @@ def check(
     strict: StrictOpt = False,
     models: CheckModelsOpt = None,
     offline: OfflineOpt = False,
+    engine: EngineOpt = None,
+    app_dir: AppDirOpt = None,
     fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
 ) -> None:
     """Say whether the app can use its database and, if not, exactly why.
@@ -42,13 +72,11 @@ def check(
     import asyncio
 
     from dbctl.cli.handoff import finish, report_stream, then_command
-    from dbctl.core.check import resolve_targets, run_check_many, run_check_with_wait
+    from dbctl.core.check import run_check_many, run_check_with_wait
     from dbctl.output.check import render_check, render_multi, retry_line, retry_line_named
 
     cmd = then_command(ctx)
-    single = url[0] if url and len(url) == 1 else None
-    loaded = load(env_file, url=single, timeout=timeout, models=models)
-    targets = resolve_targets(loaded, url)
+    loaded, targets = load_targets(url, env_file, timeout, models, engine, app_dir)
     if targets is not None:
         multi = asyncio.run(
             run_check_many(

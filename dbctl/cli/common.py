@@ -30,7 +30,11 @@ def load(env_file: Path | None = None, **cli: Any) -> LoadedSettings:
     if loaded.settings.url is not None:
         raw = loaded.settings.url.get_secret_value()
         analysis = analyze_url(raw)
-        if analysis.url is not None and analysis.url.password is not None:
-            register_secret(analysis.url.password.get_secret_value())
+        from dbctl.urls import secrets_in_text
+
+        for secret in analysis.url.secrets() if analysis.url is not None else ():
+            register_secret(secret)
+        for secret in secrets_in_text(raw):  # what a person meant, even if unparseable
+            register_secret(secret)
     return loaded
 

@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from dbctl.cli.common import HumanJson, load
-from dbctl.cli.options import EnvFileOpt, TimeoutOpt, UrlOpt
+from dbctl.cli.options import AppDirOpt, EnvFileOpt, TimeoutOpt, UrlOpt
 from dbctl.errors import UsageError
 
 ModelsOpt = Annotated[
@@ -19,14 +19,6 @@ ModelsOpt = Annotated[
         "--models",
         help="The app's models as MODULE:ATTR (a DeclarativeBase, MetaData or SQLModel); "
         "default: the built-in users table.",
-        show_default=False,
-    ),
-]
-AppDirOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--app-dir",
-        help="Directory put on sys.path to import the models (default: the current directory).",
         show_default=False,
     ),
 ]

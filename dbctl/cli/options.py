@@ -63,3 +63,21 @@ OfflineOpt = Annotated[
         "Alembic scripts (several heads, a revision graph that does not load).",
     ),
 ]
+AppDirOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--app-dir",
+        help="Directory put on sys.path to import the models (default: the current directory).",
+        show_default=False,
+    ),
+]
+EngineOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        metavar="MODULE:ATTR",
+        help="The app's AsyncEngine (or a session factory bound to one): check through its "
+        "URL, connect_args and pool size.",
+        show_default=False,
+    ),
+]

@@ -8,9 +8,10 @@ from typing import Annotated
 
 import typer
 
-from dbctl.cli.common import load
 from dbctl.cli.options import (
+    AppDirOpt,
     CheckModelsOpt,
+    EngineOpt,
     EnvFileOpt,
     OfflineOpt,
     StrictOpt,
@@ -40,6 +41,8 @@ def preflight(
     strict: StrictOpt = False,
     models: CheckModelsOpt = None,
     offline: OfflineOpt = False,
+    engine: EngineOpt = None,
+    app_dir: AppDirOpt = None,
     fmt: Annotated[
         PreflightFormat, typer.Option("--format", help="Output format.")
     ] = PreflightFormat.human,
@@ -55,8 +58,8 @@ def preflight(
     """
     import asyncio
 
+    from dbctl.cli.check import load_targets
     from dbctl.cli.handoff import finish, report_stream, then_command
-    from dbctl.core.check import resolve_targets
     from dbctl.core.preflight import run_preflight
     from dbctl.lint.config import PathConfigs, check_paths
     from dbctl.lint.engine import lint_paths
@@ -65,9 +68,7 @@ def preflight(
     from dbctl.output.preflight import render_preflight
 
     cmd = then_command(ctx)
-    single = url[0] if url and len(url) == 1 else None
-    loaded = load(env_file, url=single, timeout=timeout, models=models)
-    targets = resolve_targets(loaded, url)
+    loaded, targets = load_targets(url, env_file, timeout, models, engine, app_dir)
     if targets is None and not offline:
         loaded.database_url()  # no URL / unusable URL: exit 2 before any work
     paths = check_paths([path])

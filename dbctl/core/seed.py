@@ -1082,9 +1082,10 @@ async def run(
     started = time.perf_counter()
     conn = await connect(url, timeout=timeout)
     try:
-        # more session memory for the staging temp tables (before the first one is used)
-        await conn.execute("SET temp_buffers = '128MB'")
         async with conn.transaction():
+            # more memory for the staging temp tables (before the first one is used); SET
+            # LOCAL: nothing outlives the transaction on a pooled server connection
+            await conn.execute("SET LOCAL temp_buffers = '128MB'")
             if path is not None:
                 result = await seed_file(
                     conn,

@@ -128,9 +128,12 @@ async def session(url: DatabaseUrl, *, timeout: float) -> AsyncIterator[Any]:
 
     conn = await connect(url, timeout=timeout)
     try:
-        await conn.execute("SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'iso_8601'")
         tx = conn.transaction(readonly=True)
         await tx.start()
+        # SET LOCAL: nothing outlives the transaction on a pooled server connection
+        await conn.execute(
+            "SET LOCAL DateStyle = 'ISO, YMD'; SET LOCAL IntervalStyle = 'iso_8601'"
+        )
         try:
             yield conn
         except BrokenPipeError:

@@ -24,6 +24,9 @@ async def connect(url: DatabaseUrl, *, timeout: float, **extra: Any) -> Any:
     import asyncpg
 
     kwargs = url.asyncpg_kwargs(timeout=timeout)
+    # no named prepared statements: behind a pooler in transaction mode they land on a
+    # server connection other clients inherit (dbctl's sessions are too short to gain)
+    kwargs["statement_cache_size"] = 0
     kwargs.update(extra)
     try:
         # asyncpg's own timeout covers the handshake; wait_for also bounds DNS.

@@ -11,6 +11,7 @@ import socket
 import ssl
 from collections.abc import Iterator
 
+from dbctl.checks.codes import hint
 from dbctl.errors import DatabaseError, UnreachableError
 
 
@@ -70,37 +71,28 @@ def _from_sqlstate(state: str, exc: BaseException, target: str) -> DatabaseError
             f"password authentication failed at {target}: {msg}",
             code="auth.failed",
             sqlstate=state,
-            hint="the server is reachable but rejected the credentials: check the user and "
-            "password (PostgreSQL reports an unknown role the same way), .pgpass, and that "
-            "special characters in the password are URL-encoded",
+            hint=hint("auth.failed"),
         )
     if state == "28000":
-        hint = (
-            "the server's pg_hba.conf refuses this client/user/database combination: "
-            "add a matching line on the server or connect as an allowed user"
-        )
         code = "auth.rejected"
+        # 28000 covers every pg_hba refusal; only the message says the line that matched
+        # required encryption ("… no encryption" / "SSL off")
         if "no encryption" in msg or "SSL off" in msg:
             code = "tls.required"
-            hint = (
-                "the server only accepts encrypted connections from here: "
-                "add ?ssl=require to the URL"
-            )
-        return DatabaseError(f"{msg}", code=code, sqlstate=state, hint=hint)
+        return DatabaseError(msg, code=code, sqlstate=state, hint=hint(code))
     if state == "3D000":
         return DatabaseError(
             msg,
             code="db.missing",
             sqlstate=state,
-            hint="the credentials are fine; create the database (createdb NAME, or "
-            "CREATE DATABASE) or fix the database name in the URL",
+            hint=hint("db.missing"),
         )
     if state == "57P03":
         return UnreachableError(
             msg,
             code="server.starting",
             sqlstate=state,
-            hint="the server is starting up or shutting down; retry (dbctl check --wait 30)",
+            hint=hint("server.starting"),
         )
     if state == "53300":
         return DatabaseError(
@@ -108,34 +100,66 @@ def _from_sqlstate(state: str, exc: BaseException, target: str) -> DatabaseError
             code="server.too_many_connections",
             sqlstate=state,
             retryable=True,
-            hint="max_connections is reached: lower pool_size x workers, add PgBouncer, or "
-            "raise max_connections; pg_isready still reports OK in this state",
+            hint=hint("server.too_many_connections"),
         )
     if state == "42501":
         return DatabaseError(
             msg,
             code="privileges.no_create",
             sqlstate=state,
-            hint="run as the schema/database owner or GRANT CREATE ON SCHEMA public TO the "
-            "app's role (PostgreSQL 15 removed CREATE on public from other roles)",
+            hint=hint("privileges.no_create"),
         )
     if state == "25006":
         return DatabaseError(
             msg,
             code="session.read_only",
             sqlstate=state,
-            hint="connected to a replica or a read-only role: point the URL at the primary "
-            "(pg_is_in_recovery() is true on replicas)",
+            hint=hint("session.read_only"),
         )
+    if state == "08P01":
+        pooled = _from_pgbouncer(msg, state, target)
+        if pooled is not None:
+            return pooled
     if state in {"26000", "42P05"}:
         return DatabaseError(
             msg,
             code="pgbouncer.transaction_mode",
             sqlstate=state,
-            hint='PgBouncer in transaction mode: connect_args={"statement_cache_size": 0} '
-            "and prepared_statement_cache_size=0, or PgBouncer >= 1.21 max_prepared_statements",
+            hint=hint("pgbouncer.transaction_mode"),
         )
     return DatabaseError(f"{msg} (SQLSTATE {state})", code=f"sqlstate.{state}", sqlstate=state)
+
+
+#: PgBouncer reports nearly every refusal as 08P01 (protocol violation): its message is the
+#: only thing that tells them apart, so these few are classified by text — and only under
+#: 08P01, where PostgreSQL itself offers nothing better.
+_PGBOUNCER_MESSAGES: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("SASL authentication failed", "password authentication failed", "no such user"),
+        "auth.failed",
+    ),
+    (("does not exist", "no such database"), "db.missing"),
+    (("max_client_conn", "max_db_connections", "max_user_connections"), "pgbouncer.pool_full"),
+    (
+        (
+            "query_wait_timeout",
+            "server login has been failing",
+            "cannot connect to server",
+            "server conn crashed",
+        ),
+        "pgbouncer.server_unavailable",
+    ),
+)
+
+
+def _from_pgbouncer(msg: str, state: str, target: str) -> DatabaseError | None:
+    for needles, code in _PGBOUNCER_MESSAGES:
+        if any(n in msg for n in needles):
+            cls = UnreachableError if code == "pgbouncer.server_unavailable" else DatabaseError
+            text = f"PgBouncer at {target}: {msg}"
+            retryable = code in {"pgbouncer.pool_full", "pgbouncer.server_unavailable"}
+            return cls(text, code=code, sqlstate=state, hint=hint(code), retryable=retryable)
+    return None
 
 
 def _from_os_error(exc: BaseException, *, target: str, timeout: float) -> DatabaseError | None:
@@ -143,30 +167,25 @@ def _from_os_error(exc: BaseException, *, target: str, timeout: float) -> Databa
         return UnreachableError(
             f"cannot resolve the host of {target}",
             code="dns.unresolved",
-            hint="check the host name; a docker-compose service name (e.g. 'db') only "
-            "resolves inside that compose network — from the host use localhost and the "
-            "published port",
+            hint=hint("dns.unresolved"),
         )
     if isinstance(exc, ConnectionRefusedError):
         return UnreachableError(
             f"connection refused by {target}: nothing is listening",
             code="tcp.refused",
-            hint="the server is down, the port is wrong, or listen_addresses does not "
-            "include this interface",
+            hint=hint("tcp.refused"),
         )
     if isinstance(exc, TimeoutError):
         return UnreachableError(
             f"no response from {target} within {timeout:g} s",
             code="tcp.timeout",
-            hint="a firewall, security group or wrong address drops the packets, or the "
-            "server is overloaded; raise --timeout only if the network is known to be slow",
+            hint=hint("tcp.timeout"),
         )
     if isinstance(exc, ssl.SSLCertVerificationError):
         return DatabaseError(
             f"TLS certificate verification failed for {target}: {exc.verify_message}",
             code="tls.verify_failed",
-            hint="connect using the host name in the server certificate, or point "
-            "sslrootcert at the right CA",
+            hint=hint("tls.verify_failed"),
         )
     if isinstance(exc, ssl.SSLError):
         return DatabaseError(
@@ -180,13 +199,20 @@ def _from_os_error(exc: BaseException, *, target: str, timeout: float) -> Databa
         return DatabaseError(
             f"the server at {target} does not offer TLS but the URL requires it",
             code="tls.unavailable",
-            hint="enable ssl on the server, or drop ?ssl=require / use ssl=prefer",
+            hint=hint("tls.unavailable"),
         )
-    if name == "ClientConfigurationError":
+    if name == "ClientConfigurationError":  # asyncpg's: raised before any byte is sent
+        text = str(exc).splitlines()[0] if str(exc) else name
+        if "certificate" in text or "ssl" in text.lower():  # only its text says which
+            return DatabaseError(
+                f"no CA to verify the server certificate with: {text}",
+                code="tls.verify_failed",
+                hint=hint("tls.verify_failed"),
+            )
         return DatabaseError(
-            f"client TLS configuration error: {exc}",
-            code="tls.verify_failed",
-            hint="point sslrootcert at an existing CA file",
+            f"asyncpg refuses the connect arguments: {text}",
+            code="config.bad_parameter",
+            hint=hint("config.bad_parameter"),
         )
     if name == "TargetServerAttributeNotMatched":
         return DatabaseError(

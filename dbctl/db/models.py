@@ -35,14 +35,11 @@ def reference_metadata() -> MetaData:
     return metadata
 
 
-def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
-    """The MetaData named by ``spec`` (``MODULE:ATTR``), or the reference model when None."""
-    from sqlalchemy import MetaData
-
-    if spec is None:
-        return reference_metadata()
+def import_object(spec: str, app_dir: Path | None = None, *, what: str = "models") -> Any:
+    """The object named by ``spec`` (``MODULE:ATTR``, ATTR may be dotted), imported with
+    ``app_dir`` on ``sys.path``; whatever goes wrong is a one-line ConfigError (exit 2)."""
     if spec.count(":") != 1 or not all(spec.split(":")):
-        raise ConfigError(f"invalid models {spec!r}: expected MODULE:ATTR, e.g. app.models:Base")
+        raise ConfigError(f"invalid {what} {spec!r}: expected MODULE:ATTR, e.g. app.models:Base")
     module_name, attr_path = spec.split(":")
     directory = str((app_dir or Path(".")).resolve())
     if directory not in sys.path:
@@ -52,7 +49,7 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
     except (Exception, SystemExit) as exc:  # whatever the user's module raises: one line
         first = (str(exc).splitlines() or [""])[0]
         raise ConfigError(
-            f"cannot import models module {module_name!r}: {type(exc).__name__}: {first}",
+            f"cannot import {what} module {module_name!r}: {type(exc).__name__}: {first}",
             hint=f"--app-dir is {directory}; the module must be importable from there",
         ) from None
     obj: Any = module
@@ -62,8 +59,20 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
         except AttributeError:
             raise ConfigError(
                 f"module {module_name!r} has no attribute {attr_path!r}",
-                hint="name a DeclarativeBase subclass, a MetaData or an object with .metadata",
+                hint="name a DeclarativeBase subclass, a MetaData or an object with .metadata"
+                if what == "models"
+                else "name the app's AsyncEngine or its session factory",
             ) from None
+    return obj
+
+
+def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
+    """The MetaData named by ``spec`` (``MODULE:ATTR``), or the reference model when None."""
+    from sqlalchemy import MetaData
+
+    if spec is None:
+        return reference_metadata()
+    obj = import_object(spec, app_dir)
     if isinstance(obj, MetaData):
         return obj
     metadata = getattr(obj, "metadata", None)

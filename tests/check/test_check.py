@@ -404,10 +404,56 @@ def test_tls_verify_full_without_root_certificate(
 
 
 def test_unix_socket(check: Any, own_server: Any) -> None:
-    sock = f"{own_server.tmpdir}:{own_server.port}"  # the sandbox's socket directory
+    sock = f"{own_server.tmpdir}&port={own_server.port}"  # the sandbox's socket directory
     pw = quote(own_server.password, safe="")
     res = check("--url", f"postgresql+asyncpg://postgres:{pw}@/postgres?host={sock}")
     assert res.exit_code == 0, res.human.all
     assert [res.status(i) for i in ("dns", "tcp")] == ["skip", "skip"]
     assert res.status("auth") == "pass" and res.row("tls")["data"]["encrypted"] is False
     assert own_server.password not in res.human.all + res.json_result.all
+
+
+def test_pghost_socket_directory_with_pgport(cli: Any, own_server: Any) -> None:
+    """PGHOST=/socket/dir PGPORT=N is that socket (as libpq and the app read it), not
+    localhost:N."""
+    env = {
+        "PGHOST": str(own_server.tmpdir),
+        "PGPORT": str(own_server.port),
+        "PGUSER": "postgres",
+        "PGPASSWORD": own_server.password,
+        "PGDATABASE": "postgres",
+    }
+    res = cli("check", "--format", "json", env=env)
+    assert res.exit_code == 0, res.all
+    data = json.loads(res.stdout)
+    assert f"host={own_server.tmpdir}&port={own_server.port}" in data["target"]
+    assert "localhost" not in data["target"] and own_server.password not in res.all
+
+
+DNS_HANG = """
+import socket, sys, time
+
+def never_answers(*args, **kwargs):
+    time.sleep(30)
+    raise socket.gaierror("too late")
+
+socket.getaddrinfo = never_answers  # a resolver that never answers
+from dbctl.cli import main
+
+sys.argv = ["dbctl", "check", "--url", "postgresql+asyncpg://app@db.invalid/app", "--timeout", "1"]
+main()
+"""
+
+
+def test_dns_that_never_answers_is_bounded_at_exit_too(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-c", DNS_HANG], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    elapsed = time.monotonic() - t0
+    assert proc.returncode == 3, proc.stderr
+    assert "dns.unresolved" in proc.stdout and "no answer within 1 s" in proc.stdout
+    assert elapsed < 8, elapsed  # not the resolver's 30 s

@@ -128,11 +128,13 @@ def test_json_shape_without_a_server() -> None:
     ],
 )
 def test_server_version_classification(num: int, status: str, code: str | None) -> None:
-    from dbctl.core.check import _Run, _server_row
+    from dbctl.checks import TITLES
+    from dbctl.checks.base import Context
+    from dbctl.checks.server import version_row
 
-    run = _Run()
-    _server_row(run, {"version_num": num, "version": "x.y"}, 0.0)
-    row = run.rows["server"]
+    ctx = Context(None, None, None, 1.0, TITLES)  # type: ignore[arg-type]
+    version_row(ctx, {"version_num": num, "version": "x.y"}, 0.0)
+    row = ctx.rows["server"]
     assert (row.status, row.code) == (status, code)
 
 

@@ -84,3 +84,11 @@ def test_targets_are_checked_concurrently(cli: Any, silent_port: int) -> None:
     data = json.loads(res.stdout)
     assert {t["checks"][2]["code"] for t in data["targets"]} == {"tcp.timeout"}
     assert elapsed < 2.5, elapsed  # one after the other would take 3 s or more
+
+
+def test_unusable_url_among_several_is_named_by_its_masked_url(cli: Any) -> None:
+    bad = f"postgresql+asyncpg://app:{CANARY}@db:abc/app"
+    res = cli("check", "--url", "postgresql+asyncpg://app@127.0.0.1:1/app", "--url", bad)
+    assert res.exit_code == 2
+    assert "target postgresql+asyncpg://app:***@db:abc/app:" in res.stderr, res.stderr
+    assert CANARY not in res.all

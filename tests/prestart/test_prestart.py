@@ -108,8 +108,10 @@ def test_three_concurrent_replicas_all_succeed_and_migrate_once(
             ]
             deadline = time.monotonic() + 90
             while True:  # all three blocked on the advisory lock
-                waiting = await holder.fetchval(
+                waiting = await holder.fetchval(  # pg_locks is cluster-wide: this database
                     "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    " AND database = (SELECT oid FROM pg_database"
+                    " WHERE datname = current_database())"
                 )
                 if waiting == 3:
                     break
