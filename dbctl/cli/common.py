@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class HumanJson(StrEnum):
-    human = "human"
+    text = "text"
     json = "json"
 
 
@@ -37,4 +37,3 @@ def load(env_file: Path | None = None, **cli: Any) -> LoadedSettings:
         for secret in secrets_in_text(raw):  # what a person meant, even if unparseable
             register_secret(secret)
     return loaded
-

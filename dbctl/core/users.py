@@ -17,7 +17,7 @@ from dbctl.db.catalog import Table, quote_ident, reflect_one
 from dbctl.errors import DatabaseError, OperationError, UsageError
 from dbctl.urls import DatabaseUrl
 
-#: ``--format table`` refuses ``--all`` beyond this many rows.
+#: ``--format text`` refuses ``--all`` beyond this many rows.
 TABLE_ALL_LIMIT = 1000
 
 
@@ -296,13 +296,13 @@ async def run_list(
     after: str | None = None,
     limit: int | None = 50,
 ) -> ListOutcome:
-    """List rows in ``fmt`` (table|json|jsonl|csv) into ``sink``; ``limit=None`` is --all."""
+    """List rows in ``fmt`` (text|json|jsonl|csv) into ``sink``; ``limit=None`` is --all."""
     async with session(url, timeout=timeout) as conn:
         query = await prepare(
             conn, schema=schema, table=table, search=search, order=order, after=after, limit=limit
         )
         name = f"{query.table.schema}.{query.table.name}"
-        if fmt == "table":
+        if fmt == "text":
             if limit is None:
                 total = await count(conn, query)
                 if total > TABLE_ALL_LIMIT:

@@ -45,7 +45,7 @@ def render_preflight(report: PreflightReport, fmt: str) -> int:
             case "github":
                 write_text(github_report(report.lint) + check_annotations(report))
                 write_text(verdict(report) + "\n")
-            case "human":
+            case "text":
                 _human(report)
             case _:
                 raise UsageError(f"unknown format {fmt!r}")
@@ -77,9 +77,9 @@ def _human(report: PreflightReport) -> None:
         write_text("== lint ==\n" + "".join(ln + "\n" for ln in lines))
         write_text(summary_line(report.lint) + "\n\n== check ==\n")
     if isinstance(report.check, CheckReport):
-        render_check(report.check, "human")
+        render_check(report.check, "text")
     else:
-        render_multi(report.check, "human")
+        render_multi(report.check, "text")
     if terminal:
         style = {"pass": "green", "warn": "yellow", "fail": "bold red"}[report.status]
         stdout().print(f"[{style}]{escape(verdict(report))}[/{style}]")
