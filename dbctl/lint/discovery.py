@@ -42,6 +42,7 @@ GIT_TIMEOUT = 10.0
 _SNIFF = 64 * 1024
 
 Specs = list[tuple[str, Any]]
+Frame = tuple[str, Specs, "Repo | None", bool, LintConfig]
 
 
 @dataclass(slots=True)
@@ -222,15 +223,15 @@ class Discovery:
                     # an ignored directory named explicitly is linted, as ripgrep searches
                     # it: the rules above it, which would hide all of it, do not apply
                     specs = []
-        # (directory, inherited gitignore specs, its repository, inside an ignored directory)
-        stack: list[tuple[str, Specs, Repo | None, bool]] = [(top, specs, repo, False)]
+        # (directory, inherited gitignore specs, its repository, inside an ignored
+        # directory, the configuration of its parent)
+        stack: list[Frame] = [(top, specs, repo, False, self.config_for(top))]
         while stack:
-            directory, inherited, repo, in_ignored = stack.pop()
-            self._walk_directory(directory, inherited, repo, in_ignored, stack)
+            self._walk_directory(*stack.pop(), stack)
 
     def _walk_directory(
         self, directory: str, inherited: Specs, repo: Repo | None, in_ignored: bool,
-        stack: list[tuple[str, Specs, Repo | None, bool]],
+        config: LintConfig, stack: list[Frame],
     ) -> None:
         try:
             with os.scandir(directory) as it:
@@ -251,7 +252,8 @@ class Discovery:
                 active = [*inherited, (directory, own)]
         tracked = repo.tracked if repo is not None else None
         tracked_dirs = repo.tracked_dirs if repo is not None else frozenset()
-        config = self.config_for(directory)
+        if "pyproject.toml" in names:  # otherwise the parent's configuration holds
+            config = self.config_for(directory)
         check_exclude = bool(config.exclude)
         subdirs: list[tuple[str, bool]] = []
         for entry in entries:
@@ -294,7 +296,7 @@ class Discovery:
                 continue
             self.files.setdefault(path, config)
         for sub, ignored in reversed(subdirs):
-            stack.append((sub, active, repo, ignored))
+            stack.append((sub, active, repo, ignored, config))
 
 
 def _matches(path: str, is_dir: bool, specs: Specs) -> bool:

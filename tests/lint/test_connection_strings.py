@@ -65,3 +65,16 @@ def test_masking_shows_the_structure_not_the_secret() -> None:
 def test_not_connection_strings_with_a_secret(text: str) -> None:
     assert keyvalue_secret(text) is None
     assert url_secrets(text) == []
+
+
+def test_already_masked_messages_are_left_as_written() -> None:
+    message = "hardcoded password passed to `asyncpg.connect()` (`password='***'`)"
+    assert mask_secrets_in_text(message) == message
+    assert mask_secrets_in_text("PWD={***};UID=a") == "PWD={***};UID=a"
+
+
+def test_secret_query_parameters_are_those_dbctl_check_masks() -> None:
+    from dbctl.dialect import SECRET_PARAMS as CHECK_SECRET_PARAMS
+    from dbctl.lint.secrets import SECRET_PARAMS
+
+    assert SECRET_PARAMS == CHECK_SECRET_PARAMS

@@ -35,10 +35,11 @@ def test_pathological_gitignore_line_under_two_seconds(tmp_path: Path) -> None:
     assert proc.returncode == 1, proc.stderr
     data = json.loads(proc.stdout)
     assert len(data["findings"]) == 3
-    # the lint itself (discovery, matching, analysis) under 2 s; the process with the
-    # interpreter's start-up on a shared, loaded machine a little more
+    # the lint itself (discovery, matching, analysis) under 2 s; the whole process, with
+    # the interpreter's start-up on a shared and loaded machine, far from the 54 s of the
+    # backtracking matcher
     assert data["summary"]["duration_ms"] < 2000
-    assert elapsed < 6.0, f"took {elapsed:.1f} s"
+    assert elapsed < 30.0, f"took {elapsed:.1f} s"
 
 
 def test_pathological_patterns_still_match_as_git_does() -> None:
