@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +93,39 @@ def test_metavars_are_upper_case(cli: Any) -> None:
             if option:
                 metavar = option.group(2)
                 assert "<" not in metavar and metavar == metavar.upper(), (name, line)
+
+
+COLOUR = re.compile(r"\x1b\[(?:3\d|9\d|38;)")  # a foreground colour escape
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["check", "--url", "postgresql+asyncpg://u:p@127.0.0.1:1/db"],  # refused: no server
+        ["lint", "examples/tutorial_app"],
+        ["preflight", "examples/tutorial_app", "--url", "postgresql+asyncpg://u:p@127.0.0.1:1/db"],
+    ],
+)
+def test_force_color_no_color_and_dumb_terminals_are_honoured_alike(argv: list[str]) -> None:
+    """Piped output is plain; FORCE_COLOR draws for a person (colours) in every command;
+    NO_COLOR and TERM=dumb take the colours away again."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    base = {k: v for k, v in os.environ.items() if k not in {"FORCE_COLOR", "NO_COLOR", "TERM"}}
+
+    def run(**env: str) -> str:
+        proc = subprocess.run(
+            [sys.executable, "-m", "dbctl", *argv],
+            capture_output=True, text=True, timeout=60, check=False, cwd=root,
+            env={**base, "TERM": "xterm-256color", **env},
+        )  # fmt: skip
+        assert proc.returncode in (1, 3), proc.stderr
+        return proc.stdout
+
+    assert "\x1b[" not in run()
+    assert COLOUR.search(run(FORCE_COLOR="1"))
+    assert not COLOUR.search(run(FORCE_COLOR="1", NO_COLOR="1"))
+    assert "\x1b[" not in run(FORCE_COLOR="1", TERM="dumb")

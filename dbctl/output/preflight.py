@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from dbctl.core.preflight import PreflightReport
 from dbctl.errors import UsageError, scrub
 from dbctl.output import (
     escape,
+    for_people,
     gh_data,
     gh_property,
     quiet_stdout,
@@ -64,7 +64,7 @@ def render_preflight(report: PreflightReport, fmt: str) -> int:
 
 
 def _human(report: PreflightReport) -> None:
-    terminal = sys.stdout.isatty()
+    terminal = for_people()
     lines = lint_lines(report.lint)
     if terminal:
         console = stdout()
