@@ -119,6 +119,15 @@ def seed(
             show_default=False,
         ),
     ] = None,
+    fake_column: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fake-column",
+            help="With --fake: COLUMN=PROVIDER_OR_VALUE, a Faker provider (e.g. "
+            "country_code) or a literal value for that column (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     schema: SchemaOpt = None,
     models: ModelsOpt = None,
     app_dir: AppDirOpt = None,
@@ -137,6 +146,8 @@ def seed(
     s = loaded.settings
     if (file is None) == (fake is None):
         raise UsageError("give a seed FILE or --fake N --table T")
+    if fake_column and fake is None:
+        raise UsageError("--fake-column goes with --fake N --table T")
     metadata = None
     if s.models is not None and file is not None:
         from dbctl.db.models import load_metadata
@@ -155,6 +166,7 @@ def seed(
             batch_size=batch_size,
             progress=progress_sink(),
             metadata=metadata,
+            fake_columns=fake_column,
         )
     )
     render_seed(result, fmt.value)
@@ -169,7 +181,9 @@ users_app = typer.Typer(
 TableOpt = Annotated[
     str | None,
     typer.Option(
-        "--table", help="The table (default: setting users_table, users).", show_default=False
+        "--table",
+        help="The table, TABLE or SCHEMA.TABLE (default: setting users_table, users).",
+        show_default=False,
     ),
 ]
 SearchOpt = Annotated[
@@ -192,7 +206,9 @@ def users_list(
     after: Annotated[
         str | None,
         typer.Option(
-            "--after", help="Keyset cursor: rows after this --order value.", show_default=False
+            "--after",
+            help="Keyset cursor printed by the previous page (or an --order value).",
+            show_default=False,
         ),
     ] = None,
     search: SearchOpt = None,
@@ -202,6 +218,19 @@ def users_list(
     ] = None,
     all_rows: Annotated[
         bool, typer.Option("--all", help="Stream every row (constant memory).")
+    ] = False,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            "--columns", help="Comma-separated columns to show (default: all).", show_default=False
+        ),
+    ] = None,
+    show_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--show-secrets",
+            help="Show columns named like secrets (password, token, api_key, …) unmasked.",
+        ),
     ] = False,
     fmt: Annotated[
         ListFormat | None,
@@ -234,6 +263,10 @@ def users_list(
                 order=order,
                 after=after,
                 limit=None if all_rows else limit,
+                columns=[c.strip() for c in columns.split(",") if c.strip()]
+                if columns is not None
+                else None,
+                show_secrets=show_secrets,
             )
         )
     except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done

@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from dbctl import DISTRIBUTION
+from dbctl.checks.codes import hint
 from dbctl.core.result import CheckResult
 from dbctl.errors import ConfigError
 from dbctl.settings import LoadedSettings
@@ -321,8 +322,7 @@ def read_project(loaded: LoadedSettings) -> Scripts | None:
             "fail",
             f"the revision graph of {shown} does not load: {exc}",
             code="migrations.invalid_graph",
-            hint="fix the revision named above (down_revision must name an existing "
-            "revision; no revision id twice); `alembic heads` shows the same error",
+            hint=hint("migrations.invalid_graph"),
             data={"config": shown, "error": str(exc)},
         )
     else:
@@ -342,8 +342,7 @@ def multiple_heads(graph: ScriptGraph, config: str) -> CheckResult:
         f"{len(graph.heads)} heads in the migration scripts: {_list(graph.heads)} "
         "(`alembic upgrade head` refuses to choose)",
         code="migrations.multiple_heads",
-        hint="two branches added revisions on the same parent: `alembic merge heads -m "
-        "merge` and commit the merge revision",
+        hint=hint("migrations.multiple_heads"),
         data={"config": config, "heads": list(graph.heads)},
     )
 

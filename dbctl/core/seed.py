@@ -13,6 +13,7 @@ COPY's text format. ``--fake`` streams generated rows straight into the table.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import enum
 import json
 import math
@@ -29,6 +30,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Protocol
 
+from dbctl.core.fake_rules import LIST_NAMES, Rule, column_rules, number_range, parse_steering
 from dbctl.db.catalog import Column, Table, fk_order, qualified, quote_ident, reflect
 from dbctl.errors import DatabaseError, UsageError
 from dbctl.urls import DatabaseUrl
@@ -226,6 +228,11 @@ def _coerce(value: Any, col: Column, t: str) -> str | None:
     if col.max_length is not None and len(text) > col.max_length:
         raise ValueError(f"{len(text)} characters do not fit {col.type_sql}")
     return text
+
+
+def _uncopy(text: str) -> str:
+    """A generated COPY-escaped value back to its text (for array literals)."""
+    return text.replace("\\t", "\t").replace("\\n", "\n").replace("\\\\", "\\")
 
 
 def _show(value: Any) -> str:
@@ -927,25 +934,39 @@ def _text_generator(
 
 
 def _generator(
-    col: Column, unique: bool, pools: _Pools, tag: str, int_start: int, fk_pool: list[str] | None
+    col: Column,
+    unique: bool,
+    pools: _Pools,
+    tag: str,
+    int_start: int,
+    fk_pool: list[str] | None,
+    rule: Rule | None = None,
 ) -> Callable[[int, int], list[str]]:
     rng = pools.rng
     t = col.typname
     if fk_pool is not None:
         return lambda n, start: rng.choices(fk_pool, k=n)
+    if rule is not None and rule.choices:
+        choices = [copy_escape(v) for v in rule.choices]
+        return lambda n, start: rng.choices(choices, k=n)
+    if rule is not None and rule.max_length is not None:
+        limit = min(col.max_length or rule.max_length, rule.max_length)
+        col = dataclasses.replace(col, max_length=max(limit, 1))
     if col.is_text:
         return _text_generator(col, unique, pools, tag)
     if t in _INT_RANGE:
         if unique:
             return lambda n, start: [str(int_start + start + i) for i in range(n)]
         hi = 100 if col.name.lower() in {"age", "score", "rating"} else min(_INT_RANGE[t], 10**6)
-        return lambda n, start: [str(rng.randrange(0, hi)) for _ in range(n)]
+        low, high = (int(v) for v in number_range(rule, 0, hi))
+        return lambda n, start: [str(rng.randrange(low, max(high, low + 1))) for _ in range(n)]
     if t in {"float4", "float8", "numeric"}:
         top = 1000.0
         match = re.match(r"numeric\((\d+),(\d+)\)", col.type_sql)
         if match:
             top = min(top, 10.0 ** (int(match[1]) - int(match[2])) - 1)
-        return lambda n, start: [f"{rng.random() * top:.2f}" for _ in range(n)]
+        lo, hi_f = number_range(rule, 0.0, top)
+        return lambda n, start: [f"{lo + rng.random() * (hi_f - lo) * 0.99:.2f}" for _ in range(n)]
     if t == "bool":
         return lambda n, start: rng.choices(["t", "f"], k=n)
     if t in {"timestamp", "timestamptz", "date"}:
@@ -962,7 +983,36 @@ def _generator(
             str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(n)
         ]
     if t in {"json", "jsonb"}:
-        return lambda n, start: ["{}"] * n
+        kind = rule.json_kind if rule is not None and rule.json_kind else None
+        if kind is None:
+            kind = "array" if LIST_NAMES.search(col.name.lower()) else "object"
+        words = pools.pool("word")
+        if kind == "array":
+            return lambda n, start: [
+                copy_escape(json.dumps(rng.sample(words, rng.randrange(0, 4)))) for _ in range(n)
+            ]
+        return lambda n, start: [
+            copy_escape(json.dumps({"note": w})) for w in rng.choices(words, k=n)
+        ]
+    if t.startswith("_") and col.typtype == "b":
+        element = dataclasses.replace(
+            col, typname=t[1:], type_sql=col.type_sql.removesuffix("[]"), max_length=None
+        )
+        try:
+            inner = _generator(element, False, pools, tag, int_start, None)
+        except UsageError:
+            inner = None
+        if inner is not None:
+            make = inner
+
+            def arrays(n: int, start: int) -> list[str]:
+                out = []
+                for _ in range(n):
+                    items = make(rng.randrange(0, 4), 0)
+                    out.append(copy_escape(_array_literal([_uncopy(v) for v in items])))
+                return out
+
+            return arrays
     if col.typtype == "e" and col.enum_labels:
         labels = [copy_escape(v) for v in col.enum_labels]
         return lambda n, start: rng.choices(labels, k=n)
@@ -974,6 +1024,21 @@ def _generator(
     )
 
 
+def _steered(spec: str, pools: _Pools) -> Callable[[int, int], list[str]]:
+    """``--fake-column`` values: a Faker provider's (``job``, ``country_code``) or ``spec``
+    itself as a literal."""
+    provider = getattr(pools.fake, spec, None) if spec.isidentifier() else None
+    if callable(provider):
+        try:
+            values = pools.pool(spec)
+        except TypeError:  # a provider that needs arguments: taken literally
+            values = []
+        if values:
+            return lambda n, start: pools.rng.choices(values, k=n)
+    literal = copy_escape(spec)
+    return lambda n, start: [literal] * n
+
+
 async def fake_rows(
     conn: Any,
     table: Table,
@@ -982,19 +1047,30 @@ async def fake_rows(
     batch_size: int = 10_000,
     progress: ProgressSink | None = None,
     seed: int | None = None,
+    steer: dict[str, str] | None = None,
 ) -> TableSeed:
     """Generate ``count`` rows for ``table`` and COPY them in (inside the caller's transaction).
 
     Columns the database fills (defaults, identity, generated) are left to it; unique
     columns get unique values (a run tag plus a counter, or integers past the current max);
-    foreign keys take existing values of the referenced table."""
+    foreign keys take existing values of the referenced table; simple CHECK constraints
+    bound the values; ``steer`` (``--fake-column``) gives a column a Faker provider or a
+    literal value."""
+    import asyncpg
+
     pools = _Pools(seed)
+    steer = steer or {}
+    rules = column_rules(table)
     tag = secrets.token_hex(2) if seed is None else f"{seed:x}"
     unique_cols = {c for s in table.unique_sets for c in s}
     fk_of = {cols[0]: (s, n, rc[0]) for cols, s, n, rc in table.references if len(cols) == 1}
     gens: list[Callable[[int, int], list[str]]] = []
     names: list[str] = []
     for col in table.columns:
+        if col.name in steer:
+            gens.append(_steered(steer[col.name], pools))
+            names.append(col.name)
+            continue
         if col.auto:
             continue
         fk_pool: list[str] | None = None
@@ -1019,7 +1095,11 @@ async def fake_rows(
                     f"SELECT COALESCE(max({quote_ident(col.name)}), 0) + 1 FROM {table.qualified}"
                 )
             )
-        gens.append(_generator(col, col.name in unique_cols, pools, tag, int_start, fk_pool))
+        gens.append(
+            _generator(
+                col, col.name in unique_cols, pools, tag, int_start, fk_pool, rules.get(col.name)
+            )
+        )
         names.append(col.name)
     if not names:
         raise UsageError(f"every column of {table.name} is filled by the database: nothing to fake")
@@ -1041,6 +1121,17 @@ async def fake_rows(
         status = await conn.copy_to_table(
             table.name, schema_name=table.schema, source=chunks(), columns=names, format="text"
         )
+    except asyncpg.CheckViolationError as exc:
+        name = getattr(exc, "constraint_name", None) or "?"
+        definition = dict(table.checks).get(name, "")
+        raise DatabaseError(
+            f"fake rows for {table.name} violate CHECK constraint {name} {definition}".rstrip()
+            + " — nothing was inserted (rolled back)",
+            code="seed.check_violation",
+            sqlstate=exc.sqlstate,
+            hint="steer the column: --fake-column COLUMN=PROVIDER_OR_VALUE "
+            "(a Faker provider such as country_code, or a literal value)",
+        ) from None
     finally:
         if progress is not None:
             progress.stop()
@@ -1063,6 +1154,7 @@ async def run(
     batch_size: int = 10_000,
     progress: ProgressSink | None = None,
     metadata: Any = None,
+    fake_columns: list[str] | None = None,
 ) -> SeedResult:
     """Open a connection and seed in one transaction (file or ``--fake``); ``metadata``
     (the app's models) supplies Python-side column defaults for keys a file lacks."""
@@ -1083,9 +1175,14 @@ async def run(
     conn = await connect(url, timeout=timeout)
     try:
         async with conn.transaction():
-            # more memory for the staging temp tables (before the first one is used); SET
-            # LOCAL: nothing outlives the transaction on a pooled server connection
-            await conn.execute("SET LOCAL temp_buffers = '128MB'")
+            # more memory for the staging temp tables; SET LOCAL (nothing outlives the
+            # transaction on a pooler), in a savepoint: a pooled session that used temp
+            # tables before refuses the change, which only costs speed
+            try:
+                async with conn.transaction():
+                    await conn.execute("SET LOCAL temp_buffers = '128MB'")
+            except asyncpg.PostgresError:
+                pass
             if path is not None:
                 result = await seed_file(
                     conn,
@@ -1107,8 +1204,16 @@ async def run(
                         hint="create it first: dbctl init-db",
                     )
                 result = SeedResult(source=f"--fake {fake}")
+                steer = parse_steering(fake_columns or [], found)
                 result.tables.append(
-                    await fake_rows(conn, found, fake, batch_size=batch_size, progress=progress)
+                    await fake_rows(
+                        conn,
+                        found,
+                        fake,
+                        batch_size=batch_size,
+                        progress=progress,
+                        steer=steer,
+                    )
                 )
     except asyncpg.PostgresError as exc:
         err = translate(exc, target=target_label(url), timeout=timeout)

@@ -8,9 +8,13 @@ rows stream at close to psql's speed in constant memory.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dbctl.db.catalog import Table, quote_ident, reflect_one
@@ -19,6 +23,20 @@ from dbctl.urls import DatabaseUrl
 
 #: ``--format table`` refuses ``--all`` beyond this many rows.
 TABLE_ALL_LIMIT = 1000
+
+
+#: column names that hold secrets: masked unless --show-secrets
+SECRET_NAME = re.compile(
+    r"(pass(word|wd)?|secret|token|api_?key|private_?key|access_?key|salt|otp|credential)",
+    re.IGNORECASE,
+)
+MASK = "***"
+#: the prefix of a cursor that carries the whole sort key (base64url of a JSON list)
+CURSOR_PREFIX = "k:"
+
+
+def is_secret(name: str) -> bool:
+    return SECRET_NAME.search(name) is not None
 
 
 @dataclass(slots=True)
@@ -32,6 +50,12 @@ class Query:
     limit: int | None
     ordered: bool = True
     filtered: bool = False
+    columns: list[str] = field(default_factory=list)
+    masked: list[str] = field(default_factory=list)
+    #: the sort key: (SQL expression, SQL type), order column first, then the tie-break
+    key: list[tuple[str, str]] = field(default_factory=list)
+    key_sql: str = ""  # SELECT the key columns as _k0… (same WHERE/ORDER BY/LIMIT)
+    searched: bool = False
 
     @property
     def limited_sql(self) -> str:
@@ -54,6 +78,32 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def encode_cursor(values: list[str | None]) -> str:
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return CURSOR_PREFIX + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(text: str, size: int) -> list[str | None] | None:
+    """The key values of a cursor printed by dbctl, or None for a plain value."""
+    if not text.startswith(CURSOR_PREFIX):
+        return None
+    body = text[len(CURSOR_PREFIX) :]
+    try:
+        values = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    except (ValueError, binascii.Error):
+        raise UsageError(f"--after {text!r} is not a cursor printed by dbctl") from None
+    if (
+        not isinstance(values, list)
+        or len(values) != size
+        or not all(v is None or isinstance(v, str) for v in values)
+    ):
+        raise UsageError(
+            f"--after {text!r} is a cursor for another --order or table",
+            hint="start again without --after",
+        )
+    return values
+
+
 def build_query(
     table: Table,
     *,
@@ -61,6 +111,8 @@ def build_query(
     order: str | None,
     after: str | None,
     limit: int | None,
+    columns: list[str] | None = None,
+    show_secrets: bool = False,
 ) -> Query:
     if order is not None:
         col = table.column(order)
@@ -75,36 +127,91 @@ def build_query(
         found = table.column(first)
         assert found is not None
         order_col = found
+    shown = [c.name for c in table.columns]
+    if columns is not None and not columns:
+        raise UsageError("--columns needs at least one column name")
+    if columns is not None:
+        unknown = [c for c in columns if table.column(c) is None]
+        if unknown:
+            raise UsageError(
+                f"--columns: {', '.join(unknown)} not in {table.name}",
+                hint="columns: " + ", ".join(shown),
+            )
+        shown = list(dict.fromkeys(columns))
+    masked = [] if show_secrets else [c for c in shown if is_secret(c)]
+    select = ", ".join(
+        f"CASE WHEN {quote_ident(c)} IS NULL THEN NULL ELSE '{MASK}' END AS {quote_ident(c)}"
+        if c in masked
+        else quote_ident(c)
+        for c in shown
+    )
+    # the sort key: the order column, then the rest of the primary key (or the row's
+    # ctid) so that every row has its own place and a page never loses or repeats one
+    names = [order_col.name] + [c for c in table.primary_key if c != order_col.name]
+    if order is None and table.primary_key:
+        names = list(table.primary_key)
+    key = [(quote_ident(n), table.column(n).type_sql) for n in names]  # type: ignore[union-attr]
+    if not table.primary_key:
+        key.append(("ctid", "tid"))
     where: list[str] = []
     args: list[Any] = []
     if search is not None:
-        texts = [c for c in table.columns if c.is_text]
+        texts = [c for c in table.columns if c.is_text and (show_secrets or not is_secret(c.name))]
         if not texts:
             raise UsageError(f"--search: {table.name} has no text columns to search")
         args.append(f"%{escape_like(search)}%")
         n = len(args)
         where.append("(" + " OR ".join(f"{quote_ident(c.name)} ILIKE ${n}" for c in texts) + ")")
     if after is not None:
-        args.append(after)
-        where.append(f"{quote_ident(order_col.name)} > (${len(args)}::text)::{order_col.type_sql}")
-    sql = f"SELECT * FROM {table.qualified}"
+        where.append(_after(key, after, args, order_col.not_null))
+    sql_from = f" FROM {table.qualified}"
     if where:
-        sql += " WHERE " + " AND ".join(where)
+        sql_from += " WHERE " + " AND ".join(where)
     # --all without --order/--after streams in storage order, like COPY table TO STDOUT
     ordered = limit is not None or order is not None or after is not None
+    order_by = ""
     if ordered:
-        sql += f" ORDER BY {quote_ident(order_col.name)}"
-        if table.primary_key and order_col.name not in table.primary_key:
-            sql += ", " + ", ".join(quote_ident(c) for c in table.primary_key)
+        order_by = " ORDER BY " + ", ".join(f"{expr} ASC NULLS LAST" for expr, _ in key)
+    key_cols = ", ".join(f"{expr} AS _k{i}" for i, (expr, _) in enumerate(key))
     return Query(
         table=table,
-        sql=sql,
+        sql=f"SELECT {select}{sql_from}{order_by}",
         args=args,
         order=order_col.name,
         limit=limit,
         ordered=ordered,
         filtered=bool(where),
+        columns=shown,
+        masked=masked,
+        key=key,
+        key_sql=f"SELECT {key_cols}{sql_from}{order_by}",
+        searched=search is not None,
     )
+
+
+def _after(key: list[tuple[str, str]], after: str, args: list[Any], not_null: bool) -> str:
+    """The WHERE condition for the rows after the cursor (``NULLS LAST`` order)."""
+    values = decode_cursor(after, len(key))
+    if values is None:  # a plain value of the order column (rows after that value)
+        args.append(after)
+        expr, typ = key[0]
+        cond = f"{expr} > (${len(args)}::text)::{typ}"
+        return cond if not_null else f"({cond} OR {expr} IS NULL)"
+
+    def param(value: str | None, typ: str) -> str:
+        args.append(value)
+        return f"(${len(args)}::text)::{typ}"
+
+    first, rest = key[0], key[1:]
+    if not rest:
+        return f"{first[0]} > {param(values[0], first[1])}"
+    rest_cols = ", ".join(expr for expr, _ in rest)
+    rest_vals = ", ".join(param(v, t) for v, (_, t) in zip(values[1:], rest, strict=True))
+    tail = f"({rest_cols}) > ({rest_vals})" if len(rest) > 1 else f"{rest_cols} > {rest_vals}"
+    if values[0] is None:
+        return f"({first[0]} IS NULL AND {tail})"
+    v0 = param(values[0], first[1])
+    return f"({first[0]} > {v0} OR ({first[0]} = {v0} AND {tail}) OR {first[0]} IS NULL)"
 
 
 async def _table(conn: Any, schema: str, name: str) -> Table:
@@ -162,6 +269,14 @@ async def session(url: DatabaseUrl, *, timeout: float) -> AsyncIterator[Any]:
         await conn.close()
 
 
+def split_table(name: str, schema: str) -> tuple[str, str]:
+    """``schema.table`` (or ``table`` in ``schema``), as ``seed --table`` reads it."""
+    if "." in name:
+        s, _, n = name.partition(".")
+        return s, n
+    return schema, name
+
+
 async def prepare(
     conn: Any,
     *,
@@ -171,23 +286,32 @@ async def prepare(
     order: str | None = None,
     after: str | None = None,
     limit: int | None = 50,
+    columns: list[str] | None = None,
+    show_secrets: bool = False,
 ) -> Query:
     if limit is not None and limit < 1:
         raise UsageError("--limit must be at least 1")
-    t = await _table(conn, schema, table)
-    query = build_query(t, search=search, order=order, after=after, limit=limit)
+    t = await _table(conn, *split_table(table, schema))
+    query = build_query(
+        t,
+        search=search,
+        order=order,
+        after=after,
+        limit=limit,
+        columns=columns,
+        show_secrets=show_secrets,
+    )
     if after is not None:
         import asyncpg
 
-        try:  # a bad cursor (e.g. --after abc on an integer id) is a usage error
-            await conn.fetchval(
-                f"SELECT (($1::text)::{t.column(query.order).type_sql})::text",  # type: ignore[union-attr]
-                after,
-            )
-        except (asyncpg.DataError, asyncpg.PostgresSyntaxError) as exc:
-            raise UsageError(
-                f"--after {after!r} is not a valid {query.order} value: {exc.args[0]}"
-            ) from None
+        values = decode_cursor(after, len(query.key)) or [after]
+        for value, (_, typ) in zip(values, query.key, strict=False):
+            try:  # a bad cursor (e.g. --after abc on an integer id) is a usage error
+                await conn.fetchval(f"SELECT (($1::text)::{typ})::text", value)
+            except (asyncpg.DataError, asyncpg.PostgresSyntaxError) as exc:
+                raise UsageError(
+                    f"--after {after!r} is not a valid {query.order} value: {exc.args[0]}"
+                ) from None
     return query
 
 
@@ -197,17 +321,14 @@ async def count(conn: Any, query: Query) -> int:
 
 async def fetch(conn: Any, query: Query) -> ListResult:
     """Rows as dicts decoded from ``row_to_json`` (timestamps ISO 8601, numbers as JSON)."""
-    import json
-
     sql = f"SELECT row_to_json(q)::text AS j FROM ({query.limited_sql}) AS q"
     rows = [json.loads(r["j"]) for r in await conn.fetch(sql, *query.args)]
     next_cursor = None
     if query.limit is not None and len(rows) == query.limit and rows:
-        value = rows[-1].get(query.order)
-        next_cursor = None if value is None else str(value)
+        next_cursor = await next_page(conn, query)
     return ListResult(
         table=f"{query.table.schema}.{query.table.name}",
-        columns=[c.name for c in query.table.columns],
+        columns=query.columns,
         rows=rows,
         next_cursor=next_cursor,
     )
@@ -224,7 +345,8 @@ async def copy_out(
     conn: Any, query: Query, fmt: str, write: Callable[[bytes], Awaitable[None]]
 ) -> int:
     """Stream ``csv`` (with a header) or ``jsonl`` through COPY TO STDOUT; the row count."""
-    if fmt == "csv" and not query.ordered and not query.filtered and query.limit is None:
+    whole = not query.masked and query.columns == [c.name for c in query.table.columns]
+    if fmt == "csv" and whole and not query.ordered and not query.filtered and not query.limit:
         status = await conn.copy_from_table(
             query.table.name,
             schema_name=query.table.schema,
@@ -267,20 +389,28 @@ class ListOutcome:
     table: str
     rows: int
     next_cursor: str | None
-    order: str = ""
-    order_unique: bool = True
+    searched: bool = False
+    masked: list[str] = field(default_factory=list)
 
 
-def _order_info(query: Query) -> tuple[str, bool]:
-    return query.order, query.order in query.table.unique_columns()
-
-
-async def _last_value(conn: Any, query: Query) -> str | None:
-    col = quote_ident(query.order)
-    return await conn.fetchval(  # type: ignore[no-any-return]
-        f"SELECT q.{col}::text FROM ({query.limited_sql}) AS q ORDER BY q.{col} DESC LIMIT 1",
+async def next_page(conn: Any, query: Query) -> str | None:
+    """The ``--after`` cursor of the page after ``query``'s: the last row's whole sort key
+    (a plain value when the key is one NOT NULL column)."""
+    aliases = [f"_k{i}" for i in range(len(query.key))]
+    reverse = ", ".join(f"q.{a} DESC NULLS FIRST" for a in aliases)
+    limited = f"{query.key_sql} LIMIT {int(query.limit)}" if query.limit else query.key_sql
+    row = await conn.fetchrow(
+        f"SELECT {', '.join(f'q.{a}::text AS t{i}' for i, a in enumerate(aliases))} "
+        f"FROM ({limited}) AS q "
+        f"ORDER BY {reverse} LIMIT 1",
         *query.args,
     )
+    if row is None:
+        return None
+    values: list[str | None] = list(row)
+    if len(values) == 1 and values[0] is not None:
+        return values[0]
+    return encode_cursor(values)
 
 
 async def run_list(
@@ -295,11 +425,22 @@ async def run_list(
     order: str | None = None,
     after: str | None = None,
     limit: int | None = 50,
+    columns: list[str] | None = None,
+    show_secrets: bool = False,
 ) -> ListOutcome:
-    """List rows in ``fmt`` (table|json|jsonl|csv) into ``sink``; ``limit=None`` is --all."""
+    """List rows in ``fmt`` (table|json|jsonl|csv) into ``sink``; ``limit=None`` is --all.
+    Columns named like secrets are masked unless ``show_secrets``."""
     async with session(url, timeout=timeout) as conn:
         query = await prepare(
-            conn, schema=schema, table=table, search=search, order=order, after=after, limit=limit
+            conn,
+            schema=schema,
+            table=table,
+            search=search,
+            order=order,
+            after=after,
+            limit=limit,
+            columns=columns,
+            show_secrets=show_secrets,
         )
         name = f"{query.table.schema}.{query.table.name}"
         if fmt == "table":
@@ -313,20 +454,22 @@ async def run_list(
                     )
             result = await fetch(conn, query)
             sink.table(result)
-            return ListOutcome(name, len(result.rows), result.next_cursor, *_order_info(query))
+            return ListOutcome(
+                name, len(result.rows), result.next_cursor, query.searched, query.masked
+            )
         if fmt in {"csv", "jsonl"}:
             n = await copy_out(conn, query, fmt, sink.raw)
         else:
             n = 0
-            sink.begin([c.name for c in query.table.columns])
+            sink.begin(query.columns)
             async for text in iterate_json(conn, query):
                 sink.row(text)
                 n += 1
             sink.end()
         cursor = None
         if limit is not None and n == limit:
-            cursor = await _last_value(conn, query)
-        return ListOutcome(name, n, cursor, *_order_info(query))
+            cursor = await next_page(conn, query)
+        return ListOutcome(name, n, cursor, query.searched, query.masked)
 
 
 async def run_count(

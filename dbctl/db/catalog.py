@@ -56,6 +56,8 @@ class Table:
     primary_key: list[str] = field(default_factory=list)
     unique_sets: list[list[str]] = field(default_factory=list)
     references: list[tuple[list[str], str, str, list[str]]] = field(default_factory=list)
+    #: CHECK constraints: (name, definition as pg_get_constraintdef shows it)
+    checks: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def qualified(self) -> str:
@@ -121,6 +123,15 @@ WHERE con.contype = 'f' AND con.conrelid = ANY($1::oid[])
 """
 
 
+_CHECKS = """
+SELECT con.conrelid::int AS oid, con.conname::text AS name,
+       pg_get_constraintdef(con.oid) AS def
+FROM pg_constraint con
+WHERE con.contype = 'c' AND con.conrelid = ANY($1::oid[])
+ORDER BY con.conname
+"""
+
+
 async def reflect(conn: Any, names: list[tuple[str, str]]) -> dict[tuple[str, str], Table]:
     """The tables among ``(schema, name)`` pairs that exist, with columns and keys."""
     if not names:
@@ -163,6 +174,8 @@ async def reflect(conn: Any, names: list[tuple[str, str]]) -> dict[tuple[str, st
         by_oid[r["oid"]].references.append(
             (list(r["cols"]), r["ref_schema"], r["ref_table"], list(r["ref_cols"]))
         )
+    for r in await conn.fetch(_CHECKS, oids):
+        by_oid[r["oid"]].checks.append((r["name"], r["def"]))
     return tables
 
 

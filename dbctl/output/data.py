@@ -219,20 +219,21 @@ def users_sink() -> UsersSink:
 
 
 def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
-    """The talk after a listing (stderr): an empty table, or the next page's cursor."""
+    """The talk after a listing (stderr): an empty result, the next page's cursor, and
+    which columns were masked."""
     sys.stdout.flush()
     if outcome.rows == 0:
         where = " after that cursor" if after is not None else ""
-        info(f"no rows in {outcome.table}{where}")
+        if outcome.searched:
+            info(f"no rows match the search in {outcome.table}{where}")
+        else:
+            info(f"no rows in {outcome.table}{where}")
     elif outcome.next_cursor is not None:
         import shlex  # a value with spaces or quotes must survive being pasted into a shell
 
         info(f"next page: --after {shlex.quote(str(outcome.next_cursor))}")
-        if not outcome.order_unique:
-            warn(
-                f"--order {outcome.order} is not unique: rows sharing the last value may be "
-                "skipped by --after; page by a unique column"
-            )
+    if outcome.masked and outcome.rows:
+        info(f"masked: {', '.join(outcome.masked)} (--show-secrets to show them)")
 
 
 def render_count(table: str, n: int, fmt: str) -> None:

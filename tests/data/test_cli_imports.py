@@ -35,4 +35,4 @@ def test_help_shows_the_defaults(cli: object) -> None:
     result = cli("users", "list", "--help", env={"COLUMNS": "200"})  # type: ignore[operator]
     text = " ".join(result.stdout.split())  # the help formatter wraps at its own width
     assert "Sort column (default: the primary key)." in text
-    assert "The table (default: setting users_table, users)." in text
+    assert "The table, TABLE or SCHEMA.TABLE (default: setting users_table, users)." in text

@@ -164,6 +164,9 @@ def test_sqlmodel_app(cli: Any, pg: Any, write_models: Any) -> None:
     )
     again = _init(cli, "--url", pg.url, "--models", spec)
     assert again["created"] == [] and again["statements"] == []
+    check = cli("check", "--url", pg.url, "--models", spec, "--format", "json")
+    schema_row = next(c for c in json.loads(check.stdout)["checks"] if c["id"] == "schema")
+    assert schema_row["status"] == "pass", schema_row
 
 
 def test_two_concurrent_init_db_serialise(pg: Any, tmp_path: Path, write_models: Any) -> None:
