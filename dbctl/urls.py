@@ -164,23 +164,7 @@ class DatabaseUrl:
         (:attr:`app_kwargs`) with dbctl's ``timeout``."""
         if self.app_kwargs:
             return {**dict(self.app_kwargs), "timeout": timeout}
-        kwargs: dict[str, Any] = {"timeout": timeout}
-        hosts = [h for h, _ in self.hosts]
-        ports = [p for _, p in self.hosts]
-        if len(self.hosts) > 1:
-            kwargs["host"] = [h or "localhost" for h in hosts]
-            kwargs["port"] = [p or 5432 for p in ports]
-        else:
-            if hosts[0]:
-                kwargs["host"] = hosts[0]
-            if ports[0]:
-                kwargs["port"] = ports[0]
-        if self.username:
-            kwargs["user"] = self.username
-        if self.password is not None:
-            kwargs["password"] = self.password.get_secret_value()
-        if self.database:
-            kwargs["database"] = self.database
+        kwargs: dict[str, Any] = {"timeout": timeout, **_netloc_kwargs(self)}
         ssl = self.query_value("ssl")
         if ssl is not None:
             kwargs["ssl"] = _ssl_value(ssl)

@@ -351,7 +351,6 @@ def _resolve(
     configs: dict[str, LintConfig], default: LintConfig,
 ) -> list[Finding]:
     from dbctl.lint.registry import by_code
-    from dbctl.lint.semantic.conditions import decode_condition
     from dbctl.lint.semantic.project import ProjectIndex
 
     rules = by_code()
@@ -365,7 +364,7 @@ def _resolve(
         raw.extend((rel, f) for f in s["findings"])
         module = s.get("module", "")
         for d in s["deferred"]:
-            if all(index.holds(decode_condition(c), module) for c in d[6]):
+            if all(index.holds_json(c, module) for c in d[6]):
                 raw.append((rel, d[:6]))
     by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
     for code, project_rule in rules.items():  # the rules' project-wide halves

@@ -41,6 +41,19 @@ def expected_codes(path: Path) -> set[tuple[int, str]]:
     return out
 
 
+def expected_findings(path: Path) -> set[tuple[str, int, str, str]]:
+    """(path, line, code, severity) of each ``path:line:code severity`` line of a
+    mini-project's expected.txt (``#`` comments and blank lines skipped)."""
+    out = set()
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        where, severity = line.split()
+        rel, lineno, code = where.rsplit(":", 2)
+        out.add((rel, int(lineno), code, severity))
+    return out
+
+
 @pytest.fixture
 def lint_tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """Write ``{relpath: text}`` under tmp_path (the cwd) and lint it."""

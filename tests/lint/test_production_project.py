@@ -11,20 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.lint.conftest import PROJECTS, run_lint
+from tests.lint.conftest import PROJECTS, expected_findings, run_lint
 
 ROOT = PROJECTS / "production"
 
 
 def _expected() -> set[tuple[str, int, str, str]]:
-    out = set()
-    for line in (ROOT / "expected.txt").read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        where, severity = line.split()
-        path, lineno, code = where.rsplit(":", 2)
-        out.add((path, int(lineno), code, severity))
-    return out
+    return expected_findings(ROOT / "expected.txt")
 
 
 def _found(root: Path, monkeypatch: pytest.MonkeyPatch, **kwargs: object):

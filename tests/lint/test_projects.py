@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lint.conftest import PROJECTS, run_lint
+from tests.lint.conftest import PROJECTS, expected_findings, run_lint
 
 
 def _lint_project(name: str, monkeypatch: pytest.MonkeyPatch):
@@ -24,14 +24,7 @@ def test_correct_projects_are_clean(name: str, monkeypatch: pytest.MonkeyPatch) 
 
 
 def _expected() -> set[tuple[str, int, str, str]]:
-    out = set()
-    for line in (PROJECTS / "mistakes" / "expected.txt").read_text().splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        where, severity = line.split()
-        path, lineno, code = where.rsplit(":", 2)
-        out.add((path, int(lineno), code, severity))
-    return out
+    return expected_findings(PROJECTS / "mistakes" / "expected.txt")
 
 
 def test_mistakes_project_exact_findings(monkeypatch: pytest.MonkeyPatch) -> None:

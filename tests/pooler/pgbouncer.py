@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import quote
 
 from dbctl import sandbox
+from tests.check.conftest import _has_user
 
 
 class PgBouncerUnavailable(Exception):
@@ -119,7 +120,7 @@ def start(
     if os.geteuid() == 0:
         import pwd
 
-        entry = pwd.getpwnam("postgres") if _has("postgres") else pwd.getpwnam("nobody")
+        entry = pwd.getpwnam("postgres") if _has_user("postgres") else pwd.getpwnam("nobody")
         for path in (tmp, users, ini):
             os.chown(path, entry.pw_uid, entry.pw_gid)
         users.chmod(0o600)
@@ -145,12 +146,3 @@ def start(
     bouncer.stop()
     raise RuntimeError(f"pgbouncer did not listen on {port}: {log[-800:]}")
 
-
-def _has(name: str) -> bool:
-    import pwd
-
-    try:
-        pwd.getpwnam(name)
-    except KeyError:
-        return False
-    return True

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,30 @@ class FuncFacts:
         return f
 
 
+class LazyFuncs(Mapping[str, FuncFacts]):
+    """A module's functions read back from the cache, each decoded when first asked for
+    (most are never needed); :attr:`raw` answers cheap questions without decoding."""
+
+    def __init__(self, raw: dict[str, dict[str, Any]]) -> None:
+        self.raw = raw
+        self._decoded: dict[str, FuncFacts] = {}
+
+    def __getitem__(self, local: str) -> FuncFacts:
+        f = self._decoded.get(local)
+        if f is None:
+            f = self._decoded[local] = FuncFacts.from_json(self.raw[local])
+        return f
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def __contains__(self, local: object) -> bool:
+        return local in self.raw
+
+
 def _kinds(items: Any) -> list[Kind]:
     out: list[Kind] = []
     for item in items or ():
@@ -116,14 +141,18 @@ class ModuleFacts:
     #: where each module-level name with a kind is bound, and the names its value reads
     sym_loc: dict[str, list[int]] = field(default_factory=dict)
     sym_deps: dict[str, list[str]] = field(default_factory=dict)
-    funcs: dict[str, FuncFacts] = field(default_factory=dict)  # local qualname -> facts
+    funcs: Mapping[str, FuncFacts] = field(default_factory=dict)  # local qualname -> facts
+    #: the functions' JSON (read back from the cache): cheap questions without decoding
+    raw_funcs: dict[str, dict[str, Any]] = field(default_factory=dict)
     lifespans: list[str] = field(default_factory=list)  # FastAPI(lifespan=...) targets
     #: ``X = Annotated[T, Depends(f)]``: X -> (kind of T, canonical of f or "")
     aliases: dict[str, tuple[Kind | None, str]] = field(default_factory=dict)
     extra_deps: list[str] = field(default_factory=list)  # FastAPI(dependencies=[...])
     extra_routes: list[tuple[Kind, str]] = field(default_factory=list)  # add_api_route
     classes: dict[str, list[str]] = field(default_factory=dict)  # local qualname -> bases
-    #: attribute assignments (``self.pool = …``, ``request.state.db = …``):
+    #: ``self.pool = …`` in a method of a class of this module: class -> attr -> kinds
+    class_members: dict[str, dict[str, list[Kind]]] = field(default_factory=dict)
+    #: other attribute assignments (``request.state.db = …``, ``app.state.pool = …``):
     #: (owner kind, attribute, value kind)
     members: list[tuple[Kind, str, Kind]] = field(default_factory=list)
 
@@ -146,8 +175,13 @@ class ModuleFacts:
             out["extra_routes"] = [[encode(k), t] for k, t in self.extra_routes]
         if self.classes:
             out["classes"] = self.classes
+        if self.class_members:
+            out["class_members"] = {
+                c: {a: [encode(k) for k in ks] for a, ks in attrs.items()}
+                for c, attrs in self.class_members.items()
+            }
         if self.members:
-            out["members"] = [[encode(o), a, encode(k)] for o, a, k in self.members]
+            out["members"] = encode_members(self.members)
         return out
 
     @classmethod
@@ -156,7 +190,8 @@ class ModuleFacts:
         m.symbols = {k: decode(v) for k, v in data.get("symbols", {}).items()}
         m.sym_loc = dict(data.get("sym_loc", {}))
         m.sym_deps = dict(data.get("sym_deps", {}))
-        m.funcs = {k: FuncFacts.from_json(v) for k, v in data.get("funcs", {}).items()}
+        m.raw_funcs = data.get("funcs", {})
+        m.funcs = LazyFuncs(m.raw_funcs)
         m.lifespans = list(data.get("lifespans", ()))
         m.aliases = {k: (decode(v[0]), v[1]) for k, v in data.get("aliases", {}).items()}
         m.extra_deps = list(data.get("extra_deps", ()))
@@ -165,8 +200,20 @@ class ModuleFacts:
             if kind is not None:
                 m.extra_routes.append((kind, t))
         m.classes = dict(data.get("classes", {}))
-        for o, a, k in data.get("members", ()):
-            owner, kind = decode(o), decode(k)
-            if owner is not None and kind is not None:
-                m.members.append((owner, a, kind))
+        for c, attrs in data.get("class_members", {}).items():
+            m.class_members[c] = {a: _kinds(ks) for a, ks in attrs.items()}
+        m.members = decode_members(data.get("members", ()))
         return m
+
+
+def encode_members(members: list[tuple[Kind, str, Kind]]) -> list[list[Any]]:
+    return [[encode(o), a, encode(k)] for o, a, k in members]
+
+
+def decode_members(data: Any) -> list[tuple[Kind, str, Kind]]:
+    out: list[tuple[Kind, str, Kind]] = []
+    for o, a, k in data:
+        owner, kind = decode(o), decode(k)
+        if owner is not None and kind is not None:
+            out.append((owner, a, kind))
+    return out

@@ -111,9 +111,11 @@ class FileContext:
         self.is_alembic = is_alembic
         self.package = module if is_package else module.rpartition(".")[0]
         self.facts = ModuleFacts(module)
+        self._prefix = module + "."
         self.imports = self.facts.imports
         self.symbols = self.facts.symbols
-        self.funcs = self.facts.funcs
+        self.funcs: dict[str, FuncFacts] = {}
+        self.facts.funcs = self.funcs
         self.scope = Scope("", False, None, None)
         self.module_scope = self.scope
         self.str_consts: dict[str, str] = {}
@@ -161,6 +163,8 @@ class FileContext:
         for info in self.funcs.values():
             if info.calls:
                 info.calls = [c for c in dict.fromkeys(info.calls) if not is_builtin(c)]
+            if info.method_calls:
+                info.method_calls = list(dict.fromkeys(info.method_calls))
 
     # -- names ---------------------------------------------------------------------------
     def uses_fastapi(self) -> bool:
@@ -356,8 +360,16 @@ class FileContext:
         if isinstance(target, ast.Attribute):  # a member of its owner
             if kind is not None:
                 owner = self.kind_of(target.value)
-                if owner is not None and (not isinstance(owner, Res) or owner in NAMESPACES):
-                    self.facts.members.append((owner, target.attr, kind))
+                facts = self.facts
+                if isinstance(owner, Instance) and owner.qualname.startswith(self._prefix) and (
+                    owner.qualname[len(self._prefix) :] in facts.classes
+                ):  # self.x = … in a method of a class of this module
+                    cls = owner.qualname[len(self._prefix) :]
+                    facts.class_members.setdefault(cls, {}).setdefault(target.attr, []).append(
+                        kind
+                    )
+                elif owner is not None and (not isinstance(owner, Res) or owner in NAMESPACES):
+                    facts.members.append((owner, target.attr, kind))
             return
         if not isinstance(target, ast.Name):
             return

@@ -26,8 +26,9 @@ from dbctl.lint.semantic.conditions import (
     NotGenerator,
     SyncIO,
     SyncIOMethod,
+    decode_condition,
 )
-from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
+from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_members
 from dbctl.lint.semantic.kinds import (
     Alias,
     Attr,
@@ -93,6 +94,11 @@ class ProjectIndex:
         self._sync_io: dict[str, bool] = {}
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
         self._classes: dict[str, tuple[str, str]] = {}  # class key -> (module, local)
+        self._members: dict[tuple[str, str], list[tuple[str, Kind]]] | None = None
+        self._mros: dict[str, tuple[tuple[str, str, str], ...]] = {}
+        self._methods: dict[tuple[str, str], str | None] = {}
+        self._callees: dict[str, tuple[str, ...]] = {}
+        self._holds: dict[tuple[str, str], bool] = {}
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -104,8 +110,16 @@ class ProjectIndex:
             )
         return m
 
-    def all_facts(self) -> Iterator[ModuleFacts]:
-        for module in self.summaries:
+    def all_facts(self, *keys: str) -> Iterator[ModuleFacts]:
+        """Every module's facts; with ``keys``, only modules whose facts or functions
+        have one of them (the others are not decoded)."""
+        for module, s in self.summaries.items():
+            if keys:
+                facts = s["facts"]
+                if not any(k in facts for k in keys) and not any(
+                    k in f for f in facts.get("funcs", {}).values() for k in keys
+                ):
+                    continue
             yield self.facts(module)
 
     def app_facts(self) -> Iterator[ModuleFacts]:
@@ -171,8 +185,12 @@ class ProjectIndex:
         self._classes[key] = (mod, local)
         return key
 
-    def _mro(self, key: str) -> Iterator[tuple[str, str, str]]:
-        """(class key, module, local) of a class and its project base classes."""
+    def _mro(self, key: str) -> tuple[tuple[str, str, str], ...]:
+        """(class key, module, local) of a class and its project base classes (memoised)."""
+        done = self._mros.get(key)
+        if done is not None:
+            return done
+        out: list[tuple[str, str, str]] = []
         seen: set[str] = set()
         todo = [key]
         while todo and len(seen) <= _MAX_DEPTH:
@@ -181,50 +199,68 @@ class ProjectIndex:
                 continue
             seen.add(k)
             mod, local = self._classes[k]
-            yield k, mod, local
+            out.append((k, mod, local))
             for base in self.facts(mod).classes.get(local, ()):
                 bk = self.cls(base, mod)
                 if bk is not None:
                     todo.append(bk)
+        self._mros[key] = result = tuple(out)
+        return result
 
     def method(self, class_key: str, name: str) -> str | None:
         """The function key of method ``name`` of a project class (or its bases)."""
+        memo = (class_key, name)
+        if memo in self._methods:
+            return self._methods[memo]
+        found: str | None = None
         for _, mod, local in self._mro(class_key):
             if f"{local}.{name}" in self.facts(mod).funcs:
-                return self._key(mod, f"{local}.{name}")
-        return None
+                found = self._key(mod, f"{local}.{name}")
+                break
+        self._methods[memo] = found
+        return found
 
-    @cached_property
-    def members(self) -> dict[tuple[str, str], list[tuple[str, Kind]]]:
-        """(owner, attribute) -> (module, kind) of every attribute assignment in the
-        project; owners are class keys and the ``request.state`` / ``app.state``
-        namespaces."""
+    def _shared_members(self) -> dict[tuple[str, str], list[tuple[str, Kind]]]:
+        """(owner, attribute) -> (module, kind) of the attribute assignments whose owner
+        is not ``self`` of a class of their own module: ``request.state.db = …``,
+        ``app.state.pool = …``, ``obj.x = …``. Owners are class keys and the
+        ``request.state`` / ``app.state`` namespaces. Built once; only modules that have
+        such assignments are read."""
+        if self._members is not None:
+            return self._members
         out: dict[tuple[str, str], list[tuple[str, Kind]]] = {}
-        for m in self.all_facts():
-            for owner, attr, kind in m.members:
-                resolved = self.resolve(owner, m.module)
+        self._members = out  # lookups made while it is built see what is there so far
+        for module, s in self.summaries.items():
+            raw = s["facts"].get("members")
+            if not raw:
+                continue
+            for owner, attr, kind in decode_members(raw):
+                resolved = self.resolve(owner, module)
                 if isinstance(resolved, Instance):
                     key = resolved.qualname
                 elif resolved in NAMESPACES:
                     key = resolved.value
                 else:
                     continue
-                out.setdefault((key, attr), []).append((m.module, kind))
+                out.setdefault((key, attr), []).append((module, kind))
         return out
 
     def _member(self, owner: Resolved, name: str, depth: int) -> Resolved | None:
+        candidates: list[tuple[str, Kind]] = []
         if isinstance(owner, Res):
             known = ATTR_RESULT.get((owner, name))
             if known is not None or owner not in NAMESPACES:
                 return known
-            keys = [owner.value]
+            candidates.extend(self._shared_members().get((owner.value, name), ()))
         else:
-            keys = [k for k, _, _ in self._mro(owner.qualname)]
-        for key in keys:
-            for mod, kind in self.members.get((key, name), ()):
-                r = self.resolve(kind, mod, depth + 1)
-                if r is not None:
-                    return r
+            for key, mod, local in self._mro(owner.qualname):
+                own = self.facts(mod).class_members.get(local, {}).get(name, ())
+                candidates.extend((mod, kind) for kind in own)
+                candidates.extend(self._shared_members().get((key, name), ()))
+        for mod, kind in candidates:
+            r = self.resolve(kind, mod, depth + 1)
+            if r is not None:
+                return r
         return None
 
     def alias_dep(self, qn: str, from_module: str, depth: int = 0) -> str | None:
@@ -367,7 +403,7 @@ class ProjectIndex:
     @cached_property
     def routes(self) -> set[str]:
         out = self._decorated("route")
-        for m in self.all_facts():
+        for m in self.all_facts("extra_routes"):
             for recv, target in m.extra_routes:
                 key = self.func(target, m.module)
                 if key and self.resolve(recv, m.module) in APP_KINDS:
@@ -380,18 +416,22 @@ class ProjectIndex:
 
     def _decorated(self, field: str) -> set[str]:
         out: set[str] = set()
-        for m in self.all_facts():
-            for local, info in m.funcs.items():
-                if any(self.resolve(k, m.module) in APP_KINDS for k in getattr(info, field)):
+        for m in self.all_facts(field):
+            for local, raw in m.raw_funcs.items():
+                if field not in raw:
+                    continue
+                if any(self.resolve(k, m.module) in APP_KINDS
+                       for k in getattr(m.funcs[local], field)):
                     out.add(self._key(m.module, local))
         return out
 
     @cached_property
     def dependencies(self) -> set[str]:
         out: set[str] = set()
-        for m in self.all_facts():
-            for info in m.funcs.values():
-                out.update(self.dependencies_of(m.module, info))
+        for m in self.all_facts("deps", "alias_deps", "extra_deps"):
+            for local, raw in m.raw_funcs.items():
+                if "deps" in raw or "alias_deps" in raw:
+                    out.update(self.dependencies_of(m.module, m.funcs[local]))
             for dep in m.extra_deps:
                 key = self.func(dep, m.module)
                 if key:
@@ -401,7 +441,7 @@ class ProjectIndex:
     @cached_property
     def lifespans(self) -> set[str]:
         out: set[str] = set()
-        for m in self.all_facts():
+        for m in self.all_facts("lifespans"):
             for target in m.lifespans:
                 key = self.func(target, m.module)
                 if key:
@@ -412,17 +452,23 @@ class ProjectIndex:
     def handlers(self) -> set[str]:
         return self.routes | self.dependencies | self.middleware | self.lifespans
 
-    def callees(self, key: str) -> Iterator[str]:
-        """The keys of the project functions ``key`` calls (methods included)."""
+    def callees(self, key: str) -> tuple[str, ...]:
+        """The keys of the project functions ``key`` calls, methods included (memoised)."""
+        done = self._callees.get(key)
+        if done is not None:
+            return done
         mod, info = self.info(key)
+        out: list[str] = []
         for qn in info.calls:
             callee = self.func(qn, mod)
             if callee:
-                yield callee
+                out.append(callee)
         for receiver, name in info.method_calls:
             callee = self.method_of(receiver, name, mod)
             if callee:
-                yield callee
+                out.append(callee)
+        self._callees[key] = result = tuple(out)
+        return result
 
     def method_of(self, receiver: Kind, name: str, module: str) -> str | None:
         """The key of the project method ``receiver.name`` (``None`` if the receiver is
@@ -436,9 +482,10 @@ class ProjectIndex:
         reached: dict[str, str] = {}
         todo: list[str] = []
         for m in self.app_facts():
-            for local, info in m.funcs.items():
-                if not info.is_async:
+            for local, raw in m.raw_funcs.items():
+                if not raw.get("async"):
                     continue
+                info = m.funcs[local]
                 caller = self._key(m.module, local)
                 for key in (*self.callees(caller), *self.dependencies_of(m.module, info)):
                     if key not in reached and not self.info(key)[1].is_async:
@@ -467,6 +514,15 @@ class ProjectIndex:
         return result
 
     # -- deferred conditions -------------------------------------------------------------
+    def holds_json(self, data: list[Any], module: str) -> bool:
+        """:meth:`holds` for a condition as the cache stores it (memoised: the same
+        condition made in the same module recurs, e.g. every call of one helper)."""
+        key = (module, repr(data))
+        result = self._holds.get(key)
+        if result is None:
+            result = self._holds[key] = self.holds(decode_condition(data), module)
+        return result
+
     def holds(self, cond: Condition | None, module: str) -> bool:
         """Does the condition of a deferred finding (made in ``module``) hold?"""
         if cond is None:
@@ -531,10 +587,11 @@ class ProjectIndex:
         reached = self.async_reached
         out: list[tuple[str, set[tuple[str, str]]]] = []
         for m in self.app_facts():
-            for local, info in m.funcs.items():
+            for local, raw in m.raw_funcs.items():
                 key = f"{m.module}.{local}"
-                if not info.is_async and key not in reached:
+                if not raw.get("async") and key not in reached:
                     continue
+                info = m.funcs[local]
                 key = self._key(m.module, local)
                 uses = {n for u in info.uses if (n := self.normalize(u, m.module)) is not None}
                 out.append((key, uses))
