@@ -88,6 +88,46 @@ class UnreachableError(DatabaseError):
     retryable = True
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled exactly like Ctrl-C (cleanup runs); exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+def expected_error(exc: BaseException) -> DbctlError | None:
+    """A foreign exception with a plain meaning for the user (the CLI edge shows it as one
+    line instead of an internal error), or None."""
+    import errno
+
+    if isinstance(exc, OSError) and exc.errno in {
+        errno.ENOSPC,
+        errno.EIO,
+        errno.EFBIG,
+        errno.EDQUOT,
+    }:
+        return UsageError(
+            f"cannot write: {exc.strerror}",
+            hint="the disk or the device the output goes to is full or failing",
+        )
+    if isinstance(exc, UnicodeError) and "idna" in str(exc):  # host name over 63/253 chars
+        return ConfigError(
+            "the host name in the URL is not a valid DNS name (too long, or a part of it "
+            "longer than 63 characters)",
+            code="url.bad_host",
+            hint="check the host part of the URL",
+        )
+    cls = type(exc)
+    if cls.__name__ == "IdentifierError" and cls.__module__.startswith("sqlalchemy"):
+        first = (str(exc).splitlines() or [""])[0]
+        return ConfigError(
+            f"the models name {first[0].lower() + first[1:] if first else 'an identifier'}",
+            hint="PostgreSQL names have at most 63 characters: shorten it in the models "
+            "(e.g. __tablename__, Column(name=...), Index(name=...))",
+        )
+    return None
+
 
 # --- secret scrubbing (defence in depth) ------------------------------------------------
 # Passwords are SecretStr everywhere; additionally, every message that leaves dbctl

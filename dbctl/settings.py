@@ -54,6 +54,15 @@ class Settings(BaseSettings):
         default=None, description="Database URL (postgresql+asyncpg://user:pass@host:5432/db)"
     )
     timeout: float = Field(default=5.0, gt=0, le=600, description="Connect timeout, seconds")
+    lock_timeout: float = Field(
+        default=10.0, gt=0, le=86400, description="Lock wait bound, seconds (SET LOCAL)"
+    )
+    statement_timeout: float = Field(
+        default=30.0, gt=0, le=86400, description="Paged reads, counts, catalog queries, seconds"
+    )
+    stall_timeout: float = Field(
+        default=300.0, gt=0, le=86400, description="No data from the server for this long: exit 3"
+    )
     pool_size: int = Field(default=5, ge=1, description="The app's SQLAlchemy pool_size")
     max_overflow: int = Field(default=10, ge=0, description="The app's SQLAlchemy max_overflow")
     workers: int = Field(default=1, ge=1, description="App processes sharing the database")

@@ -157,6 +157,13 @@ CATALOGUE: dict[str, FailureCode] = _catalogue(
         unreachable=True,
     ),
     FailureCode(
+        "connection.lost",
+        "the server restarted, crashed or was shut down, or the network dropped the "
+        "connection; retry when it is back (dbctl check --wait 30)",
+        retryable=True,
+        unreachable=True,
+    ),
+    FailureCode(
         "privileges.no_create",
         "run as the schema/database owner or GRANT CREATE ON SCHEMA public TO the app's role "
         "(PostgreSQL 15 removed CREATE on public from other roles)",

@@ -129,6 +129,7 @@ CHECK = Check(
         "server.starting",
         "server.too_many_connections",
         "server.login_timeout",
+        "connection.lost",
         "pgbouncer.pool_full",
         "pgbouncer.server_unavailable",
         "pgbouncer.transaction_mode",

@@ -14,7 +14,13 @@ import typer
 from typer.core import TyperGroup
 
 from dbctl import __version__
-from dbctl.errors import EXIT_INTERRUPTED, EXIT_USAGE, DbctlError
+from dbctl.errors import (
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    DbctlError,
+    Interrupted,
+    expected_error,
+)
 
 
 class DbctlGroup(TyperGroup):
@@ -37,9 +43,14 @@ class DbctlGroup(TyperGroup):
 
             output.quiet_stdout()
             raise typer.Exit(1) from None
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
             from dbctl import output
 
+            if isinstance(exc, Interrupted):  # SIGTERM / SIGHUP
+                import signal
+
+                output.stderr().print(f"interrupted ({signal.Signals(exc.signum).name})")
+                raise typer.Exit(128 + exc.signum) from None
             output.stderr().print("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
@@ -62,6 +73,11 @@ class DbctlGroup(TyperGroup):
                 raise  # Exit / Abort / usage errors: typer renders them (exit 0/1/2)
             from dbctl import output
 
+            expected = expected_error(exc)
+            if expected is not None:
+                output.error(expected)
+                output.quiet_stdout()  # a full or failing stdout must not fail again at exit
+                raise typer.Exit(expected.exit_code) from None
             output.internal_error(exc, debug=bool(ctx.meta.get("dbctl.debug")))
             raise typer.Exit(EXIT_USAGE) from None
 

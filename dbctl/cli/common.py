@@ -27,6 +27,10 @@ def load(env_file: Path | None = None, **cli: Any) -> LoadedSettings:
 
     register_secret(os.environ.get("PGPASSWORD"))
     loaded = load_settings(cli, env_file=env_file)
+    s = loaded.settings
+    from dbctl.db.bounds import Bounds, use
+
+    use(Bounds(lock=s.lock_timeout, statement=s.statement_timeout, stall=s.stall_timeout))
     if loaded.settings.url is not None:
         raw = loaded.settings.url.get_secret_value()
         analysis = analyze_url(raw)
@@ -37,4 +41,3 @@ def load(env_file: Path | None = None, **cli: Any) -> LoadedSettings:
         for secret in secrets_in_text(raw):  # what a person meant, even if unparseable
             register_secret(secret)
     return loaded
-

@@ -5,12 +5,20 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from dbctl.cli.common import HumanJson, load
-from dbctl.cli.options import AppDirOpt, EnvFileOpt, TimeoutOpt, UrlOpt
+from dbctl.cli.options import (
+    AppDirOpt,
+    EnvFileOpt,
+    LockTimeoutOpt,
+    StallTimeoutOpt,
+    StatementTimeoutOpt,
+    TimeoutOpt,
+    UrlOpt,
+)
 from dbctl.errors import UsageError
 
 ModelsOpt = Annotated[
@@ -39,6 +47,11 @@ class ListFormat(StrEnum):
     csv = "csv"
 
 
+def _bounds(lock: float | None, statement: float | None, stall: float | None) -> dict[str, Any]:
+    """The bound flags as settings (None: not given)."""
+    return {"lock_timeout": lock, "statement_timeout": statement, "stall_timeout": stall}
+
+
 def _confirm_drop(yes: bool, dry_run: bool) -> None:
     if yes or dry_run:
         return
@@ -56,6 +69,9 @@ def init_db(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     models: ModelsOpt = None,
     app_dir: AppDirOpt = None,
     schema: SchemaOpt = None,
@@ -82,7 +98,13 @@ def init_db(
     if drop:
         _confirm_drop(yes, dry_run)
     loaded = load(
-        env_file, url=url, timeout=timeout, models=models, app_dir=app_dir, db_schema=schema
+        env_file,
+        url=url,
+        timeout=timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
+        models=models,
+        app_dir=app_dir,
+        db_schema=schema,
     )
     import asyncio
 
@@ -105,6 +127,9 @@ def seed(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     fake: Annotated[
         int | None,
         typer.Option(
@@ -141,7 +166,13 @@ def seed(
     from dbctl.output.data import progress_sink, render_seed
 
     loaded = load(
-        env_file, url=url, timeout=timeout, db_schema=schema, models=models, app_dir=app_dir
+        env_file,
+        url=url,
+        timeout=timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
+        db_schema=schema,
+        models=models,
+        app_dir=app_dir,
     )
     s = loaded.settings
     if (file is None) == (fake is None):
@@ -200,6 +231,9 @@ def users_list(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     table: TableOpt = None,
     schema: SchemaOpt = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per page.")] = 50,
@@ -245,7 +279,14 @@ def users_list(
     from dbctl.core.users import run_list
     from dbctl.output.data import render_list_outcome, users_sink
 
-    loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
+    loaded = load(
+        env_file,
+        url=url,
+        timeout=timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
+        users_table=table,
+        db_schema=schema,
+    )
     s = loaded.settings
     chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
     try:
@@ -291,6 +332,9 @@ def users_count(
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
     timeout: TimeoutOpt = None,
+    lock_timeout: LockTimeoutOpt = None,
+    statement_timeout: StatementTimeoutOpt = None,
+    stall_timeout: StallTimeoutOpt = None,
     table: TableOpt = None,
     schema: SchemaOpt = None,
     search: SearchOpt = None,
@@ -300,7 +344,14 @@ def users_count(
     from dbctl.core.users import run_count
     from dbctl.output.data import render_count
 
-    loaded = load(env_file, url=url, timeout=timeout, users_table=table, db_schema=schema)
+    loaded = load(
+        env_file,
+        url=url,
+        timeout=timeout,
+        **_bounds(lock_timeout, statement_timeout, stall_timeout),
+        users_table=table,
+        db_schema=schema,
+    )
     s = loaded.settings
     import asyncio
 

@@ -55,6 +55,32 @@ CheckModelsOpt = Annotated[
     str | None,
     typer.Option("--models", help="The app's models as MODULE:ATTR.", show_default=False),
 ]
+LockTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--lock-timeout",
+        help="Give up waiting for a table lock after this many seconds (default: 10).",
+        show_default=False,
+    ),
+]
+StatementTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--statement-timeout",
+        help="Cancel a paged read, count or catalog query after this many seconds "
+        "(default: 30; streamed exports rely on --stall-timeout).",
+        show_default=False,
+    ),
+]
+StallTimeoutOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--stall-timeout",
+        help="Exit 3 when the server sends nothing and no data moves for this many "
+        "seconds while dbctl waits for it (default: 300).",
+        show_default=False,
+    ),
+]
 OfflineOpt = Annotated[
     bool,
     typer.Option(

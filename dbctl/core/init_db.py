@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from sqlalchemy import MetaData
 
 
-#: init-db gives up waiting for a table lock after this many seconds.
-LOCK_TIMEOUT_S = 10
-
 #: The transaction-level advisory lock (per database) that serialises concurrent init-db.
 ADVISORY_LOCK_KEY = 0x6462_6374_6C5F_6462  # "dbctl_db"
 
@@ -285,6 +282,8 @@ async def run(
     from sqlalchemy import event
     from sqlalchemy.exc import DBAPIError
 
+    from dbctl.db.bounds import current as current_bounds
+    from dbctl.db.bounds import ms
     from dbctl.db.connect import target_label
     from dbctl.db.engine import async_engine, driver_connection
     from dbctl.db.models import schema_map, table_schema
@@ -302,9 +301,12 @@ async def run(
                 aconn.sync_connection, "before_cursor_execute", recorder.before_cursor_execute
             )
             async with aconn.begin():
-                # DDL waits for locks held by a running app: give up after a while instead
-                # of hanging (SET LOCAL: nothing outlives the transaction on a pooler)
-                await aconn.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT_S}s'")
+                # DDL waits for locks held by a running app: give up after --lock-timeout
+                # instead of hanging (SET LOCAL: nothing outlives the transaction on a
+                # pooler). It is also the statement that makes SQLAlchemy send BEGIN, so
+                # the advisory lock below is held until COMMIT.
+                lock_ms = ms(current_bounds().lock)
+                await aconn.exec_driver_sql(f"SET LOCAL lock_timeout = '{lock_ms}'")
                 conn = await driver_connection(aconn)
                 recorder.current = "preflight"
                 missing_schemas = await preflight(conn, schemas, target)
@@ -349,11 +351,6 @@ async def run(
             raise
         what = recorder.current.strip().splitlines()[0][:120]
         hint = err.hint
-        if err.sqlstate == "55P03":
-            hint = (
-                f"another session held a lock on the table for more than {LOCK_TIMEOUT_S} s "
-                "(a running app, an open transaction or another init-db): retry when it is idle"
-            )
         raise DatabaseError(
             f"{what}: {err.message} — nothing was changed (the transaction was rolled back)",
             code=err.code or "db.error",

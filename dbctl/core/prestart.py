@@ -227,11 +227,20 @@ async def _lock(
                     f"another dbctl prestart holds the lock on this database; waiting up to "
                     f"{replica_wait_s:g} s for it to finish"
                 )
-            await asyncio.wait_for(
-                conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY),
-                timeout=replica_wait_s + 5,
-            )
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as exc:
+            from dbctl.db.guarded import expect_wait
+
+            with expect_wait(conn, replica_wait_s + 5):  # a wait, not a stalled connection
+                await asyncio.wait_for(
+                    conn.execute("SELECT pg_advisory_xact_lock($1)", LOCK_KEY),
+                    timeout=replica_wait_s + 5,
+                )
+    except (
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        OSError,
+        TimeoutError,
+        DatabaseError,  # the connection layer names lock and statement timeouts itself
+    ) as exc:
         sqlstate = getattr(exc, "sqlstate", None)
         err: DbctlError
         if sqlstate in {"55P03", "57014"} or isinstance(exc, TimeoutError):

@@ -261,9 +261,14 @@ def check_file(path: Path) -> None:
     """UsageError (exit 2) unless ``path`` is a file of a known seed format."""
     _format_of(path)
     if not path.is_file():
-        raise UsageError(
-            f"seed file is a directory: {path}" if path.is_dir() else f"seed file not found: {path}"
-        )
+        if path.is_dir():
+            raise UsageError(f"seed file is a directory: {path}")
+        if path.exists():  # a FIFO, socket or device: it cannot be read twice
+            raise UsageError(
+                f"seed file is not a regular file (a pipe or device): {path}",
+                hint="save it to a file first",
+            )
+        raise UsageError(f"seed file not found: {path}")
 
 
 def _format_of(path: Path) -> str:

@@ -443,6 +443,8 @@ async def run_list(
             show_secrets=show_secrets,
         )
         name = f"{query.table.schema}.{query.table.name}"
+        if limit is None:  # a streamed export may run for minutes: the stall guard bounds it
+            await conn.execute("SET LOCAL statement_timeout = 0")
         if fmt == "table":
             if limit is None:
                 total = await count(conn, query)

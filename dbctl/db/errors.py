@@ -49,11 +49,27 @@ def _server_message(exc: BaseException) -> str:
     return msg.splitlines()[0] if msg else type(exc).__name__
 
 
+def _named(exc: BaseException | None) -> DatabaseError | None:
+    """A DatabaseError that ``exc`` is or wraps (SQLAlchemy's ``.orig``, ``raise … from``);
+    never one that was merely being handled when ``exc`` happened (``__context__``)."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, DatabaseError):
+            return exc
+        exc = getattr(exc, "orig", None) or exc.__cause__
+        seen += 1
+    return None
+
+
 def translate(exc: BaseException, *, target: str, timeout: float) -> DatabaseError | None:
     """Map an exception raised while connecting/querying to a DatabaseError, or None.
 
-    ``target`` is the masked ``host:port`` shown to the user.
+    ``target`` is the masked ``host:port`` shown to the user. A dbctl error already in
+    the chain (a guarded connection named the fault) is returned as it is.
     """
+    named = _named(exc)
+    if named is not None:
+        return named
     state, carrier = find_sqlstate(exc)
     if state is not None:
         return _from_sqlstate(state, carrier, target)
@@ -127,7 +143,24 @@ def _from_sqlstate(state: str, exc: BaseException, target: str) -> DatabaseError
             sqlstate=state,
             hint=hint("pgbouncer.transaction_mode"),
         )
+    if state in LOST_STATES:
+        return UnreachableError(
+            f"lost the connection to {target}: {LOST_STATES[state]} ({msg})",
+            code="connection.lost",
+            sqlstate=state,
+            hint=hint("connection.lost"),
+        )
     return DatabaseError(f"{msg} (SQLSTATE {state})", code=f"sqlstate.{state}", sqlstate=state)
+
+
+#: SQLSTATEs that end the connection (exit 3, retryable).
+LOST_STATES = {
+    "08000": "the connection failed",
+    "08003": "the server closed the connection",
+    "08006": "the connection failed",
+    "57P01": "the server is shutting down (administrator command)",
+    "57P02": "the server crashed (a server process ended abnormally)",
+}
 
 
 #: PgBouncer reports nearly every refusal as 08P01 (protocol violation): its message is the

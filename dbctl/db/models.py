@@ -47,9 +47,8 @@ def import_object(spec: str, app_dir: Path | None = None, *, what: str = "models
     try:
         module = importlib.import_module(module_name)
     except (Exception, SystemExit) as exc:  # whatever the user's module raises: one line
-        first = (str(exc).splitlines() or [""])[0]
         raise ConfigError(
-            f"cannot import {what} module {module_name!r}: {type(exc).__name__}: {first}",
+            f"cannot import {what} module {module_name!r}: {_one_line(exc)}",
             hint=f"--app-dir is {directory}; the module must be importable from there",
         ) from None
     obj: Any = module
@@ -63,7 +62,14 @@ def import_object(spec: str, app_dir: Path | None = None, *, what: str = "models
                 if what == "models"
                 else "name the app's AsyncEngine or its session factory",
             ) from None
+        except Exception as exc:  # a property of the user's that raises: one line
+            raise ConfigError(f"{spec}: reading {part!r} raised {_one_line(exc)}") from None
     return obj
+
+
+def _one_line(exc: BaseException) -> str:
+    first = (str(exc).splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {first}"
 
 
 def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
@@ -75,7 +81,10 @@ def load_metadata(spec: str | None, app_dir: Path | None = None) -> MetaData:
     obj = import_object(spec, app_dir)
     if isinstance(obj, MetaData):
         return obj
-    metadata = getattr(obj, "metadata", None)
+    try:
+        metadata = getattr(obj, "metadata", None)
+    except Exception as exc:  # a .metadata property that raises
+        raise ConfigError(f"{spec}: reading .metadata raised {_one_line(exc)}") from None
     if isinstance(metadata, MetaData):
         return metadata
     raise ConfigError(

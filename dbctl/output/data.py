@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from dbctl.core.result import envelope
 from dbctl.output import escape, info, stderr, stdout, warn, write_json, write_text
@@ -169,6 +169,7 @@ class UsersSink:
     def __init__(self) -> None:
         self._count = 0
         self._out = sys.stdout
+        self._spool: IO[str] = sys.stdout
 
     async def raw(self, chunk: bytes) -> None:
         buffer = getattr(self._out, "buffer", None)
@@ -179,15 +180,28 @@ class UsersSink:
             self._out.write(chunk.decode())
 
     def begin(self, columns: list[str]) -> None:
+        # A JSON array is printed whole or not at all: rows are spooled (to disk beyond
+        # a few MB) and copied to stdout only once the query has completed.
+        import tempfile
+
         self._count = 0
-        self._out.write("[")
+        self._spool = tempfile.SpooledTemporaryFile(  # noqa: SIM115 - closed in end()
+            max_size=8 << 20, mode="w+", encoding="utf-8"
+        )
+        self._spool.write("[")
 
     def row(self, text: str) -> None:
-        self._out.write(("\n  " if self._count == 0 else ",\n  ") + text)
+        self._spool.write(("\n  " if self._count == 0 else ",\n  ") + text)
         self._count += 1
 
     def end(self) -> None:
-        self._out.write("\n]\n" if self._count else "]\n")
+        import shutil
+
+        spool = self._spool
+        spool.write("\n]\n" if self._count else "]\n")
+        spool.seek(0)
+        shutil.copyfileobj(spool, self._out)
+        spool.close()
         self._out.flush()
 
     def table(self, result: ListResult) -> None:

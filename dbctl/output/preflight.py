@@ -16,6 +16,7 @@ from dbctl.output import (
     gh_property,
     quiet_stdout,
     stdout,
+    warn,
     write_json,
     write_text,
 )
@@ -56,10 +57,8 @@ def render_preflight(report: PreflightReport, fmt: str) -> int:
         try:
             with Path(summary_file).open("a", encoding="utf-8") as fh:
                 fh.write(scrub(step_summary(report)))
-        except OSError as exc:
-            raise UsageError(
-                f"cannot append to GITHUB_STEP_SUMMARY ({summary_file}): {exc.strerror}"
-            ) from None
+        except OSError as exc:  # the summary is extra: the verdict's exit code stands
+            warn(f"cannot append to GITHUB_STEP_SUMMARY ({summary_file}): {exc.strerror}")
     return report.exit_code
 
 
