@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 from typing import ClassVar
 
+from dbctl.lint.entrypoints import cli_coroutines
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
 from dbctl.lint.semantic.conditions import AsyncReached
@@ -33,7 +34,10 @@ class SyncDriverInAsyncApp(Rule):
     A sync driver blocks the event loop for the whole network round trip: while one
     request waits for PostgreSQL, the server answers nobody. Importing a driver only for
     its exception classes, Alembic's `env.py`, scripts and plain-`def` routes (run in a
-    threadpool) are not flagged.
+    threadpool) are not flagged, nor is an `async def` that only the module's own command
+    line runs (`asyncio.run(upgrade())` from an argparse `main()` or the
+    `if __name__ == "__main__":` block of a module that imports neither FastAPI nor
+    Starlette, and the coroutines it awaits): that event loop serves nobody else.
 
     ## Example
     ```python
@@ -76,6 +80,8 @@ class SyncDriverInAsyncApp(Rule):
             return
         message = f"sync driver call `{canon}()` blocks the event loop of the async app"
         if fn.is_async:
+            if fn.qualname in cli_coroutines(ctx.tree):
+                return  # a script's own event loop (asyncio.run from its main)
             ctx.report(cls, node, f"{message} (inside `async def {fn.qualname}`)")
         else:
             ctx.defer(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
+from dbctl.lint.entrypoints import cli_coroutines
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
 from dbctl.lint.semantic.conditions import SyncIO, SyncIOMethod
@@ -46,7 +47,10 @@ class BlockingDbCallInAsyncDef(Rule):
     ## Why is this bad?
     The call blocks the event loop until PostgreSQL answers; under load every other
     request stalls behind it. Passing the function to `run_in_threadpool` /
-    `asyncio.to_thread` (not calling it) is the escape hatch and is not flagged.
+    `asyncio.to_thread` (not calling it) is the escape hatch and is not flagged. An
+    `async def` that only the module's own command line runs (`asyncio.run(...)` from an
+    argparse `main()` or the `__main__` block, no FastAPI/Starlette import; see DBC101)
+    is not flagged either.
 
     ## Example
     ```python
@@ -78,6 +82,8 @@ class BlockingDbCallInAsyncDef(Rule):
         fn = ctx.function
         if fn is None or not fn.is_async or ctx.is_alembic:
             return
+        if fn.qualname in cli_coroutines(ctx.tree):
+            return  # a script's own event loop (asyncio.run from its main)
         if id(node) in ctx.awaited:  # an awaited call is never a blocking sync call
             return
         where = f"inside `async def {fn.qualname}`"

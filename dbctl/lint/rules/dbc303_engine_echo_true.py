@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import ClassVar
 
+from dbctl.lint.entrypoints import under_main_guard
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
 from dbctl.lint.semantic.model import FileContext
@@ -18,7 +19,9 @@ class EngineEchoTrue(Rule):
     Flags a literal `echo=True` (or `echo="debug"`) passed to `create_engine` /
     `create_async_engine`.
 
-    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`).
+    It looks at the call itself (import aliases resolved: `import sqlalchemy as sa`). An
+    engine created in a module's `if __name__ == "__main__":` block (a script run by
+    hand, which shows its statements on purpose) is not flagged.
 
     ## Why is this bad?
     Every statement and its parameters are logged: noisy, slow, and it writes personal
@@ -54,5 +57,7 @@ class EngineEchoTrue(Rule):
             return
         echo = keyword(node, "echo")
         if isinstance(echo, ast.Constant) and (echo.value is True or echo.value == "debug"):
+            if under_main_guard(ctx.tree, node):
+                return  # a script run by hand shows its statements on purpose
             ctx.report(cls, echo, f"literal `echo={echo.value!r}` on an engine logs every "
                        "statement; take it from settings")
