@@ -456,4 +456,4 @@ def test_dns_that_never_answers_is_bounded_at_exit_too(tmp_path: Any) -> None:
     elapsed = time.monotonic() - t0
     assert proc.returncode == 3, proc.stderr
     assert "dns.unresolved" in proc.stdout and "no answer within 1 s" in proc.stdout
-    assert elapsed < 8, elapsed  # not the resolver's 30 s
+    assert elapsed < 15, elapsed  # not the resolver's 30 s (loose: start-up on a loaded CI machine)

@@ -118,5 +118,5 @@ def test_fifty_megabyte_file_skipped_fast_and_small(tmp_path: Path) -> None:
     assert "max-file-size" in data["notices"][0]["message"]
     assert "huge.py" in out.stderr  # the notice is talk on stderr too
     assert data["summary"]["duration_ms"] < 1000
-    assert float(wall) < 5  # the whole process, start-up included, on a loaded machine
+    assert float(wall) < 15  # whole process, start-up included, loaded machine (parsing: 35 s)
     assert int(rss_kb) < 300 * 1024, f"peak RSS {int(rss_kb) // 1024} MB"
