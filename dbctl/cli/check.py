@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dbctl.cli.common import HumanJson, load
-from dbctl.cli.formats import format_option
 from dbctl.cli.options import (
     AppDirOpt,
     CheckModelsOpt,
@@ -59,7 +58,7 @@ def check(
     offline: OfflineOpt = False,
     engine: EngineOpt = None,
     app_dir: AppDirOpt = None,
-    fmt: Annotated[HumanJson, format_option(HumanJson)] = HumanJson.text,
+    fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
 ) -> None:
     """Say whether the app can use its database and, if not, exactly why.
 

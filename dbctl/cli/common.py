@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class HumanJson(StrEnum):
-    text = "text"
+    human = "human"
     json = "json"
 
 

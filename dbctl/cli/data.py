@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import typer
 
 from dbctl.cli.common import HumanJson, load
-from dbctl.cli.formats import format_option
 from dbctl.cli.options import (
     AppDirOpt,
     EnvFileOpt,
@@ -37,12 +36,12 @@ SchemaOpt = Annotated[
         "--schema", help="Target schema (default: setting schema, public).", show_default=False
     ),
 ]
-FormatOpt = Annotated[HumanJson, format_option(HumanJson)]
+FormatOpt = Annotated[HumanJson, typer.Option("--format", help="Output format.")]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per COPY chunk.")]
 
 
 class ListFormat(StrEnum):
-    text = "text"
+    table = "table"
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
@@ -89,7 +88,7 @@ def init_db(
         bool, typer.Option("--drop", help="Drop the models' tables first (needs --yes).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --drop.")] = False,
-    fmt: FormatOpt = HumanJson.text,
+    fmt: FormatOpt = HumanJson.human,
 ) -> None:
     """Create the models' tables (and load a seed) in one transaction; existing tables are
     skipped, differences from the models reported."""
@@ -158,7 +157,7 @@ def seed(
     models: ModelsOpt = None,
     app_dir: AppDirOpt = None,
     batch_size: BatchOpt = 10_000,
-    fmt: FormatOpt = HumanJson.text,
+    fmt: FormatOpt = HumanJson.human,
 ) -> None:
     """Load rows from a file, or generate them with --fake, in one transaction; rows that
     already exist (same key) are skipped. With --models, keys a file lacks get the model
@@ -269,9 +268,9 @@ def users_list(
     ] = False,
     fmt: Annotated[
         ListFormat | None,
-        format_option(
-            ListFormat,
-            help="Output format (default: text on a terminal, jsonl when piped)",
+        typer.Option(
+            "--format",
+            help="table (default on a terminal), json, jsonl (default when piped) or csv.",
             show_default=False,
         ),
     ] = None,
@@ -289,7 +288,7 @@ def users_list(
         db_schema=schema,
     )
     s = loaded.settings
-    chosen = fmt.value if fmt is not None else ("text" if sys.stdout.isatty() else "jsonl")
+    chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
     try:
         import asyncio
 
@@ -314,7 +313,7 @@ def users_list(
     except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done
         _quiet_stdout()
         return
-    render_list_outcome(outcome, after=after, every_row=all_rows)
+    render_list_outcome(outcome, after=after)
 
 
 def _quiet_stdout() -> None:
@@ -339,7 +338,7 @@ def users_count(
     table: TableOpt = None,
     schema: SchemaOpt = None,
     search: SearchOpt = None,
-    fmt: FormatOpt = HumanJson.text,
+    fmt: FormatOpt = HumanJson.human,
 ) -> None:
     """Count the rows of the users table (optionally matching --search)."""
     from dbctl.core.users import run_count

@@ -8,7 +8,6 @@ from typing import Annotated
 
 import typer
 
-from dbctl.cli.formats import format_option
 from dbctl.cli.options import (
     AppDirOpt,
     CheckModelsOpt,
@@ -23,7 +22,7 @@ from dbctl.cli.options import (
 
 
 class PreflightFormat(StrEnum):
-    text = "text"
+    human = "human"
     json = "json"
     github = "github"
 
@@ -44,7 +43,9 @@ def preflight(
     offline: OfflineOpt = False,
     engine: EngineOpt = None,
     app_dir: AppDirOpt = None,
-    fmt: Annotated[PreflightFormat, format_option(PreflightFormat)] = PreflightFormat.text,
+    fmt: Annotated[
+        PreflightFormat, typer.Option("--format", help="Output format.")
+    ] = PreflightFormat.human,
 ) -> None:
     """Lint PATH and check the database in one step: "is this app ready to deploy?".
 
