@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
-    DotEnvSettingsSource,
     EnvSettingsSource,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
@@ -225,7 +225,11 @@ def load_settings(
         dotenv_path = cwd / ".env" if (cwd / ".env").is_file() else None
     if dotenv_path is not None:
         try:
-            raw = DotEnvSettingsSource._static_read_env_file(dotenv_path)
+            # keys compared case-insensitively, as pydantic-settings reads a .env
+            raw = {
+                key.lower(): value
+                for key, value in dotenv_values(dotenv_path, encoding="utf-8").items()
+            }
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read env file {dotenv_path}: {exc}") from None
         dot: dict[str, Any] = {}

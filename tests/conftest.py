@@ -203,3 +203,8 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Any) -> Any:
         return CliResult(result.exit_code, result.stdout, result.stderr)
 
     return invoke
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first: with ``pytest -n 4`` a long test started last would end the run last."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -15,9 +15,10 @@ def _run(*code_or_args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_version_via_python_m() -> None:
-    res = _run("-m", "dbctl", "--version")
-    assert res.returncode == 0
-    assert res.stdout.strip() == f"dbctl {__version__}"
+    for flag in ("--version", "-V"):
+        res = _run("-m", "dbctl", flag)
+        assert res.returncode == 0
+        assert res.stdout.strip() == f"dbctl {__version__}"
 
 
 def test_no_args_shows_help() -> None:

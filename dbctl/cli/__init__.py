@@ -22,9 +22,43 @@ from dbctl.errors import (
     expected_error,
 )
 
+#: Upper-case placeholders by parameter name (typer would show ``<path>``, ``<float>``,
+#: ``[file]``); any other parameter without a metavar shows its name in capitals.
+METAVARS = {
+    "env_file": "FILE",
+    "seed": "FILE",
+    "file": "FILE",
+    "app_dir": "DIR",
+    "timeout": "SECONDS",
+    "wait": "SECONDS",
+    "fake": "N",
+    "limit": "N",
+    "batch_size": "N",
+    "models": "MODULE:ATTR",
+    "after": "VALUE",
+    "search": "TEXT",
+    "order": "COLUMN",
+}
+
+
+def _upper_metavars(command: Any) -> None:
+    """Give every option and argument without a metavar an upper-case one; subcommands too."""
+    for param in command.params:
+        if param.metavar is None and not getattr(param, "is_flag", False):
+            name = str(param.name or "value")
+            param.metavar = METAVARS.get(name, name.upper())
+    for sub in getattr(command, "commands", {}).values():
+        _upper_metavars(sub)
+
 
 class DbctlGroup(TyperGroup):
     """Maps DbctlError to a rendered message + exit code; used by CliRunner tests too."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _upper_metavars(command)
+        return command
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta["dbctl.argv"] = list(args)  # the edge scrubs what usage errors echo
@@ -106,7 +140,9 @@ def _root(
     ctx: typer.Context,
     version: Annotated[
         bool,
-        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+        typer.Option(
+            "--version", "-V", callback=_version, is_eager=True, help="Print the version."
+        ),
     ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback of unexpected errors.")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from dbctl.cli.common import HumanJson, load
+from dbctl.cli.formats import format_option
 from dbctl.cli.options import (
     AppDirOpt,
     CheckModelsOpt,
@@ -58,7 +59,7 @@ def check(
     offline: OfflineOpt = False,
     engine: EngineOpt = None,
     app_dir: AppDirOpt = None,
-    fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
+    fmt: Annotated[HumanJson, format_option(HumanJson)] = HumanJson.text,
 ) -> None:
     """Say whether the app can use its database and, if not, exactly why.
 

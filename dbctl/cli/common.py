@@ -13,7 +13,7 @@ if TYPE_CHECKING:
 
 
 class HumanJson(StrEnum):
-    human = "human"
+    text = "text"
     json = "json"
 
 

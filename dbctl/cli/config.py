@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from dbctl.cli.common import HumanJson, load
+from dbctl.cli.formats import format_option
 from dbctl.cli.options import EnvFileOpt, UrlOpt
 
 
@@ -14,7 +15,7 @@ def config(
     *,
     url: UrlOpt = None,
     env_file: EnvFileOpt = None,
-    fmt: Annotated[HumanJson, typer.Option("--format", help="Output format.")] = HumanJson.human,
+    fmt: Annotated[HumanJson, format_option(HumanJson)] = HumanJson.text,
 ) -> None:
     """Show every effective setting, its value (password masked) and its source."""
     from dbctl.output.config import render_config

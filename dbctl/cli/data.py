@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from dbctl.cli.common import HumanJson, load
+from dbctl.cli.formats import format_option
 from dbctl.cli.options import (
     AppDirOpt,
     EnvFileOpt,
@@ -36,12 +37,12 @@ SchemaOpt = Annotated[
         "--schema", help="Target schema (default: setting schema, public).", show_default=False
     ),
 ]
-FormatOpt = Annotated[HumanJson, typer.Option("--format", help="Output format.")]
+FormatOpt = Annotated[HumanJson, format_option(HumanJson)]
 BatchOpt = Annotated[int, typer.Option("--batch-size", min=1, help="Rows per COPY chunk.")]
 
 
 class ListFormat(StrEnum):
-    table = "table"
+    text = "text"
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
@@ -88,7 +89,7 @@ def init_db(
         bool, typer.Option("--drop", help="Drop the models' tables first (needs --yes).")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before --drop.")] = False,
-    fmt: FormatOpt = HumanJson.human,
+    fmt: FormatOpt = HumanJson.text,
 ) -> None:
     """Create the models' tables (and load a seed) in one transaction; existing tables are
     skipped, differences from the models reported."""
@@ -157,7 +158,7 @@ def seed(
     models: ModelsOpt = None,
     app_dir: AppDirOpt = None,
     batch_size: BatchOpt = 10_000,
-    fmt: FormatOpt = HumanJson.human,
+    fmt: FormatOpt = HumanJson.text,
 ) -> None:
     """Load rows from a file, or generate them with --fake, in one transaction; rows that
     already exist (same key) are skipped. With --models, keys a file lacks get the model
@@ -268,9 +269,9 @@ def users_list(
     ] = False,
     fmt: Annotated[
         ListFormat | None,
-        typer.Option(
-            "--format",
-            help="table (default on a terminal), json, jsonl (default when piped) or csv.",
+        format_option(
+            ListFormat,
+            help="Output format (default: text on a terminal, jsonl when piped)",
             show_default=False,
         ),
     ] = None,
@@ -288,7 +289,7 @@ def users_list(
         db_schema=schema,
     )
     s = loaded.settings
-    chosen = fmt.value if fmt is not None else ("table" if sys.stdout.isatty() else "jsonl")
+    chosen = fmt.value if fmt is not None else ("text" if sys.stdout.isatty() else "jsonl")
     try:
         import asyncio
 
@@ -313,7 +314,7 @@ def users_list(
     except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done
         _quiet_stdout()
         return
-    render_list_outcome(outcome, after=after)
+    render_list_outcome(outcome, after=after, every_row=all_rows)
 
 
 def _quiet_stdout() -> None:
@@ -338,7 +339,7 @@ def users_count(
     table: TableOpt = None,
     schema: SchemaOpt = None,
     search: SearchOpt = None,
-    fmt: FormatOpt = HumanJson.human,
+    fmt: FormatOpt = HumanJson.text,
 ) -> None:
     """Count the rows of the users table (optionally matching --search)."""
     from dbctl.core.users import run_count

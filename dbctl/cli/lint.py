@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from dbctl.cli.formats import format_option
+
 
 class LintFormat(StrEnum):
     text = "text"
@@ -62,7 +64,7 @@ def lint(
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[LintFormat, typer.Option("--format", help="Report format.")] = LintFormat.text,
+    fmt: Annotated[LintFormat, format_option(LintFormat, help="Report format")] = LintFormat.text,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -119,8 +121,14 @@ def lint(
     from dbctl.output.lint import render_lint
 
     result = run(
-        paths or [], select=select, ignore=ignore, exclude=exclude, no_cache=no_cache,
-        config_file=config_file, baseline=baseline, project=project,
+        paths or [],
+        select=select,
+        ignore=ignore,
+        exclude=exclude,
+        no_cache=no_cache,
+        config_file=config_file,
+        baseline=baseline,
+        project=project,
     )
     raise typer.Exit(
         render_lint(
@@ -144,7 +152,7 @@ def rules(
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[RulesFormat, typer.Option("--format", help="Output format.")] = RulesFormat.text,
+    fmt: Annotated[RulesFormat, format_option(RulesFormat)] = RulesFormat.text,
 ) -> None:
     """List the lint rules, or show one rule's documentation."""
     from dbctl.lint.config import select_rules

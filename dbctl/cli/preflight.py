@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from dbctl.cli.formats import format_option
 from dbctl.cli.options import (
     AppDirOpt,
     CheckModelsOpt,
@@ -22,7 +23,7 @@ from dbctl.cli.options import (
 
 
 class PreflightFormat(StrEnum):
-    human = "human"
+    text = "text"
     json = "json"
     github = "github"
 
@@ -43,9 +44,7 @@ def preflight(
     offline: OfflineOpt = False,
     engine: EngineOpt = None,
     app_dir: AppDirOpt = None,
-    fmt: Annotated[
-        PreflightFormat, typer.Option("--format", help="Output format.")
-    ] = PreflightFormat.human,
+    fmt: Annotated[PreflightFormat, format_option(PreflightFormat)] = PreflightFormat.text,
 ) -> None:
     """Lint PATH and check the database in one step: "is this app ready to deploy?".
 

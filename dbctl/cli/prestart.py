@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from dbctl.cli.common import load
+from dbctl.cli.formats import format_option
 from dbctl.cli.options import EnvFileOpt, TimeoutOpt, UrlOpt
 
 
@@ -49,8 +50,7 @@ def prestart(
         typer.Option(
             "--app-dir",
             metavar="DIR",
-            help="Directory put on sys.path to import the models (default: the current "
-            "directory).",
+            help="Directory put on sys.path to import the models (default: the current directory).",
             show_default=False,
         ),
     ] = None,
@@ -81,9 +81,7 @@ def prestart(
             help="How long to wait for another replica's prestart to finish.",
         ),
     ] = 300.0,
-    fmt: Annotated[
-        PrestartFormat, typer.Option("--format", help="Output format.")
-    ] = PrestartFormat.text,
+    fmt: Annotated[PrestartFormat, format_option(PrestartFormat)] = PrestartFormat.text,
 ) -> None:
     """Get the database ready for the app, then optionally run it: wait for the database,
     bring the schema to the models (alembic upgrade head when Alembic is configured, else

@@ -131,7 +131,7 @@ def alembic_config(config_path: Path, **kwargs: Any) -> Any:
 def _read_scripts(config_path: Path) -> ScriptGraph:
     import alembic  # noqa: F401 - ImportError here means "Alembic is not installed"
     from alembic.script import ScriptDirectory
-    from alembic.util import CommandError
+    from alembic.util.exc import CommandError
 
     saved_path = list(sys.path)  # prepend_sys_path in alembic.ini edits sys.path
     try:

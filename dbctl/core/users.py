@@ -21,7 +21,7 @@ from dbctl.db.catalog import Table, quote_ident, reflect_one
 from dbctl.errors import DatabaseError, OperationError, UsageError
 from dbctl.urls import DatabaseUrl
 
-#: ``--format table`` refuses ``--all`` beyond this many rows.
+#: ``--format text`` refuses ``--all`` beyond this many rows.
 TABLE_ALL_LIMIT = 1000
 
 
@@ -428,7 +428,7 @@ async def run_list(
     columns: list[str] | None = None,
     show_secrets: bool = False,
 ) -> ListOutcome:
-    """List rows in ``fmt`` (table|json|jsonl|csv) into ``sink``; ``limit=None`` is --all.
+    """List rows in ``fmt`` (text|json|jsonl|csv) into ``sink``; ``limit=None`` is --all.
     Columns named like secrets are masked unless ``show_secrets``."""
     async with session(url, timeout=timeout) as conn:
         query = await prepare(
@@ -445,7 +445,7 @@ async def run_list(
         name = f"{query.table.schema}.{query.table.name}"
         if limit is None:  # a streamed export may run for minutes: the stall guard bounds it
             await conn.execute("SET LOCAL statement_timeout = 0")
-        if fmt == "table":
+        if fmt == "text":
             if limit is None:
                 total = await count(conn, query)
                 if total > TABLE_ALL_LIMIT:

@@ -113,7 +113,7 @@ def render_ddl(metadata: MetaData, what: str, schema: str) -> list[str]:
     """The DDL ``metadata.create_all`` (``what="create"``) or ``drop_all`` emits on an empty
     database, rendered by the asyncpg dialect with ``--schema``'s translate map — the same
     statements, events (``before_create`` DDL) and order as a real run (mock strategy)."""
-    from sqlalchemy import create_mock_engine
+    from sqlalchemy import create_mock_engine, make_url
 
     statements: list[str] = []
     translate = schema_map(schema)
@@ -128,7 +128,7 @@ def render_ddl(metadata: MetaData, what: str, schema: str) -> list[str]:
         if text:
             statements.append(text)
 
-    engine = create_mock_engine("postgresql+asyncpg://", executor)
+    engine = create_mock_engine(make_url("postgresql+asyncpg://"), executor)
     if what == "create":
         metadata.create_all(engine, checkfirst=False)
     else:

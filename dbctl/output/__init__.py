@@ -33,6 +33,15 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
+def for_people() -> bool:
+    """Draw stdout for a person (tables, colours): a terminal, or ``FORCE_COLOR`` set, the
+    rule rich applies, decided here without importing rich (piped output stays plain and
+    cheap). ``NO_COLOR`` and ``TERM=dumb`` keep the layout and drop the colours (rich)."""
+    import os
+
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
 def reset() -> None:
     """Forget cached consoles (tests swap sys.stdout/sys.stderr between runs)."""
     stdout.cache_clear()

@@ -10,6 +10,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from dbctl.errors import scrub
+from dbctl.output import for_people
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,7 +29,7 @@ def render_check(report: CheckReport, fmt: str, *, console: Console | None = Non
 
         write_json(report.to_json())
         return
-    if console is None and not sys.stdout.isatty():
+    if console is None and not for_people():
         from dbctl.output import write_text
 
         write_text(plain_text(report))
@@ -120,7 +121,7 @@ def render_multi(multi: MultiReport, fmt: str, *, console: Console | None = None
         f"{len(multi.targets)} targets: {tally} — {multi.status} (exit {multi.exit_code}) "
         f"in {multi.duration_ms:.0f} ms"
     )
-    if console is None and not sys.stdout.isatty():
+    if console is None and not for_people():
         from dbctl.output import write_text
 
         blocks = [f"== {name} ==\n{plain_text(report)}" for name, report in multi.targets]

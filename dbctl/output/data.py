@@ -232,9 +232,11 @@ def users_sink() -> UsersSink:
     return UsersSink()
 
 
-def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
-    """The talk after a listing (stderr): an empty result, the next page's cursor, and
-    which columns were masked."""
+def render_list_outcome(
+    outcome: ListOutcome, *, after: str | None, every_row: bool = False
+) -> None:
+    """The talk after a listing (stderr): an empty result, the next page's cursor (or, for
+    ``--all``, how many rows were sent), and which columns were masked."""
     sys.stdout.flush()
     if outcome.rows == 0:
         where = " after that cursor" if after is not None else ""
@@ -242,6 +244,8 @@ def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
             info(f"no rows match the search in {outcome.table}{where}")
         else:
             info(f"no rows in {outcome.table}{where}")
+    elif every_row:
+        info(f"{outcome.rows} {'row' if outcome.rows == 1 else 'rows'} from {outcome.table}")
     elif outcome.next_cursor is not None:
         import shlex  # a value with spaces or quotes must survive being pasted into a shell
 
@@ -252,6 +256,6 @@ def render_list_outcome(outcome: ListOutcome, *, after: str | None) -> None:
 
 def render_count(table: str, n: int, fmt: str) -> None:
     if fmt == "json":
-        write_json({"schema_version": 1, "table": table, "count": n})
+        write_json({**envelope(), "table": table, "count": n})
     else:
         write_text(f"{n}\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from dbctl.core.preflight import PreflightReport
 from dbctl.errors import UsageError, scrub
 from dbctl.output import (
     escape,
+    for_people,
     gh_data,
     gh_property,
     quiet_stdout,
@@ -46,7 +46,7 @@ def render_preflight(report: PreflightReport, fmt: str) -> int:
             case "github":
                 write_text(github_report(report.lint) + check_annotations(report))
                 write_text(verdict(report) + "\n")
-            case "human":
+            case "text":
                 _human(report)
             case _:
                 raise UsageError(f"unknown format {fmt!r}")
@@ -63,7 +63,7 @@ def render_preflight(report: PreflightReport, fmt: str) -> int:
 
 
 def _human(report: PreflightReport) -> None:
-    terminal = sys.stdout.isatty()
+    terminal = for_people()
     lines = lint_lines(report.lint)
     if terminal:
         console = stdout()
@@ -76,9 +76,9 @@ def _human(report: PreflightReport) -> None:
         write_text("== lint ==\n" + "".join(ln + "\n" for ln in lines))
         write_text(summary_line(report.lint) + "\n\n== check ==\n")
     if isinstance(report.check, CheckReport):
-        render_check(report.check, "human")
+        render_check(report.check, "text")
     else:
-        render_multi(report.check, "human")
+        render_multi(report.check, "text")
     if terminal:
         style = {"pass": "green", "warn": "yellow", "fail": "bold red"}[report.status]
         stdout().print(f"[{style}]{escape(verdict(report))}[/{style}]")

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from dbctl import __version__
 from tests.data.conftest import peak_rss_kb, scalar, tables
 
 pytestmark = pytest.mark.db
@@ -74,7 +75,12 @@ def test_count_and_search(cli: Any, pg: Any) -> None:
     found = cli("users", "list", "--url", pg.url, "--search", "ann", "--format", "json")
     assert sorted(r["name"] for r in json.loads(found.stdout)) == ["ANNA_B", "Ann 100%"]
     pct = cli("users", "count", "--url", pg.url, "--search", "%", "--format", "json")
-    assert json.loads(pct.stdout) == {"schema_version": 1, "table": "public.users", "count": 1}
+    assert json.loads(pct.stdout) == {
+        "schema_version": 1,
+        "tool": {"name": "dbctl", "version": __version__},
+        "table": "public.users",
+        "count": 1,
+    }
     under = cli("users", "count", "--url", pg.url, "--search", "a_b")
     assert under.stdout == "1\n"
 
@@ -130,6 +136,7 @@ def test_all_as_table_is_refused_beyond_a_screenful(cli: Any, pg: Any) -> None:
     assert r.exit_code == 2 and "--format csv" in r.stderr
     ok = cli("users", "list", "--url", pg.url, "--all", "--format", "jsonl")
     assert len(ok.stdout.splitlines()) == 1500 and "next page" not in ok.stderr
+    assert ok.stderr.strip().splitlines()[-1] == "1500 rows from public.users"  # when done
     j = cli("users", "list", "--url", pg.url, "--all", "--format", "json")
     assert len(json.loads(j.stdout)) == 1500
 

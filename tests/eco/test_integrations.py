@@ -43,7 +43,12 @@ def test_workflow_triggers_and_permissions() -> None:
     data = load_workflow()
     triggers = data.get("on", data.get(True))  # YAML 1.1 reads a bare `on` as True
     assert set(triggers) == {"push", "pull_request"}
-    assert data["permissions"]["security-events"] == "write"
+    # upload-sarif: write alerts, read the run (private repositories), nothing more
+    assert data["permissions"] == {
+        "contents": "read",
+        "security-events": "write",
+        "actions": "read",
+    }
 
 
 def test_workflow_has_a_postgres_service_and_the_url() -> None:
