@@ -547,7 +547,13 @@ def _start_docker(user: str, password: str) -> Sandbox:
         from testcontainers.postgres import PostgresContainer
 
     image = docker_image()
-    container = PostgresContainer(image, username=user, password=password, dbname="postgres")
+    container = PostgresContainer(
+        image,
+        username=user,
+        password=password,
+        dbname="postgres",
+        labels=docker_labels(),
+    )
     # published on 127.0.0.1 only (a random port), never on every interface of the host:
     # docker's port binding (HostIp,) — testcontainers passes ``ports`` to docker as is
     container.ports["5432"] = ("127.0.0.1",)  # type: ignore[assignment]
@@ -580,6 +586,15 @@ def _start_docker(user: str, password: str) -> Sandbox:
         _container=container,
         _watchdog=dog,
     )
+
+
+DOCKER_LABEL = "org.fastapi-dbctl.sandbox"
+
+
+def docker_labels() -> dict[str, str]:
+    """The labels of a sandbox container: what made it, and which dbctl process owns it
+    (``docker ps --filter label=org.fastapi-dbctl.sandbox`` lists them)."""
+    return {DOCKER_LABEL: "1", f"{DOCKER_LABEL}.pid": str(os.getpid())}
 
 
 def _wrapped(container: Any) -> Any:

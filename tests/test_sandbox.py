@@ -123,6 +123,9 @@ def test_ctrl_c_stops_the_command_and_the_server(tmp_path: Path) -> None:
         [sys.executable, "-m", "dbctl", "sandbox", "run", "--", sys.executable, "-c", script],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, like a terminal's foreground job
+        # and SIGINT's default disposition even when the test run was started in the
+        # background of a shell (an ignored signal stays ignored across exec)
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 60

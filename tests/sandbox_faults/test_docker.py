@@ -81,43 +81,61 @@ def image() -> str:
     return os.environ["DBCTL_SANDBOX_IMAGE"]
 
 
-def containers(image: str) -> list[Any]:
+def containers(pids: list[int] | int) -> list[Any]:
+    """The sandbox containers owned by these dbctl processes (their label), so that tests
+    running at the same time (pytest -n, another suite on the same engine) never count
+    each other's containers."""
     import docker
 
     client = docker.from_env(timeout=10)
-    return [c for c in client.containers.list(all=True) if image in c.image.tags]
+    found = []
+    for pid in [pids] if isinstance(pids, int) else pids:
+        # sparse: no inspect per container, which would race with a removal elsewhere
+        label = f"{sandbox.DOCKER_LABEL}.pid={pid}"
+        found += client.containers.list(all=True, sparse=True, filters={"label": label})
+    return found
 
 
 @pytest.fixture
-def no_containers(image: str) -> Iterator[str]:
-    assert containers(image) == [], "containers of the image exist before the test"
-    yield image
-    leftovers = containers(image)
+def started(image: str) -> Iterator[list[int]]:
+    """The pids of the dbctl processes a test starts; afterwards none may own a container."""
+    pids: list[int] = []
+    yield pids
+    assert pids, "the test started no dbctl process"
+    leftovers = containers(pids)
     for c in leftovers:
         c.remove(force=True)
     assert leftovers == [], "dbctl left a container behind"
 
 
-def dbctl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def dbctl(
+    *args: str, env: dict[str, str] | None = None, pids: list[int] | None = None
+) -> subprocess.CompletedProcess[str]:
     full = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     full.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "dbctl", *args],
-        capture_output=True,
-        text=True,
-        env=full,
-        timeout=180,
-        check=False,
+    cmd = [sys.executable, "-m", "dbctl", *args]
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=full
+    ) as proc:
+        if pids is not None:
+            pids.append(proc.pid)
+        try:
+            out, err = proc.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def test_sandbox_run_on_docker(started: list[int]) -> None:
+    res = dbctl(
+        "sandbox", "run", "--backend", "docker", "--", sys.executable, "-c", CONNECT, pids=started
     )
-
-
-def test_sandbox_run_on_docker(no_containers: str) -> None:
-    res = dbctl("sandbox", "run", "--backend", "docker", "--", sys.executable, "-c", CONNECT)
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["42", "127.0.0.1"]
 
 
-def test_the_port_is_published_on_127_0_0_1_only(no_containers: str) -> None:
+def test_the_port_is_published_on_127_0_0_1_only(started: list[int]) -> None:
     script = (
         "import docker, os\n"
         "port = os.environ['DATABASE_URL'].rsplit(':', 1)[1].split('/')[0]\n"
@@ -126,13 +144,15 @@ def test_the_port_is_published_on_127_0_0_1_only(no_containers: str) -> None:
         "        if binding['HostPort'] == port:\n"
         "            print(binding['HostIp'])\n"
     )
-    res = dbctl("sandbox", "run", "--backend", "docker", "--", sys.executable, "-c", script)
+    res = dbctl(
+        "sandbox", "run", "--backend", "docker", "--", sys.executable, "-c", script, pids=started
+    )
     assert res.returncode == 0, res.stderr
     assert res.stdout.split() == ["127.0.0.1"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-def test_a_signal_removes_the_container(no_containers: str, sig: int, tmp_path: Path) -> None:
+def test_a_signal_removes_the_container(started: list[int], sig: int, tmp_path: Path) -> None:
     flag = tmp_path / "started"
     script = f"import pathlib, time; pathlib.Path({str(flag)!r}).touch(); time.sleep(60)"
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
@@ -143,13 +163,17 @@ def test_a_signal_removes_the_container(no_containers: str, sig: int, tmp_path: 
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # a test run started in the background of a shell ignores SIGINT, and an ignored
+        # signal stays ignored across exec: give dbctl and CMD the terminal's default
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
+    started.append(proc.pid)
     try:
         deadline = time.monotonic() + 120
         while not flag.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert flag.exists(), "the command never started"
-        assert len(containers(no_containers)) == 1
+        assert len(containers(proc.pid)) == 1
         if sig == signal.SIGINT:
             os.killpg(proc.pid, sig)  # Ctrl-C: the whole foreground group
         else:
@@ -163,7 +187,7 @@ def test_a_signal_removes_the_container(no_containers: str, sig: int, tmp_path: 
     assert "dbctl/" not in err, "no traceback from dbctl (the command's own is its business)"
 
 
-def test_sigkill_of_dbctl_removes_the_container(no_containers: str, tmp_path: Path) -> None:
+def test_sigkill_of_dbctl_removes_the_container(started: list[int], tmp_path: Path) -> None:
     flag = tmp_path / "started"
     script = f"import pathlib, time; pathlib.Path({str(flag)!r}).touch(); time.sleep(60)"
     proc = subprocess.Popen(
@@ -172,17 +196,19 @@ def test_sigkill_of_dbctl_removes_the_container(no_containers: str, tmp_path: Pa
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+    started.append(proc.pid)
     try:
         deadline = time.monotonic() + 120
         while not flag.exists() and time.monotonic() < deadline:
             time.sleep(0.1)
         assert flag.exists(), "the command never started"
+        assert len(containers(proc.pid)) == 1, "no container labelled with dbctl's pid"
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 20
-        while containers(no_containers) and time.monotonic() < deadline:
+        while containers(proc.pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert containers(no_containers) == [], "the watchdog did not remove the container"
+        assert containers(proc.pid) == [], "the watchdog did not remove the container"
     finally:
         if proc.poll() is None:
             proc.kill()
