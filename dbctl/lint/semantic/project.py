@@ -384,7 +384,7 @@ class ProjectIndex:
                 return self.resolve(Call(Attr(kind.name, kind.base)), from_module, depth + 1)
             if isinstance(base, Res):
                 return METHOD_RESULT.get((base, kind.name))
-            if base is None and isinstance(kind.base, Ref):  # module.function(...) or module.factory(...)
+            if base is None and isinstance(kind.base, Ref):  # module.function(...)
                 ref = Ref(f"{kind.base.qualname}.{kind.name}")
                 return self.resolve(Call(ref), from_module, depth + 1)
             return None
