@@ -164,16 +164,19 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         tree, module, is_package=is_package, is_test=is_test_path(rel),
         is_alembic=b"alembic" in data and (b"from alembic" in data or b"import alembic" in data),
     )
-    _WALKER.walk(ctx, data)
-    return {
-        "path": rel,
-        "module": module,
-        "test": ctx.is_test,
-        "alembic": ctx.is_alembic,
-        "facts": ctx.facts.to_json(),
-        "findings": ctx.findings,
-        "deferred": ctx.deferred,
-    }
+    try:
+        _WALKER.walk(ctx, data)
+        return {
+            "path": rel,
+            "module": module,
+            "test": ctx.is_test,
+            "alembic": ctx.is_alembic,
+            "facts": ctx.facts.to_json(),
+            "findings": ctx.findings,
+            "deferred": ctx.deferred,
+        }
+    finally:
+        ctx.close()  # leaves no cyclic garbage: the collector is off during a run
 
 
 def _analyze_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
