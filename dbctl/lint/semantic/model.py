@@ -22,6 +22,7 @@ from dbctl.lint.semantic.kinds import (
     Alias,
     Attr,
     Call,
+    Checked,
     Dep,
     Func,
     Instance,
@@ -83,6 +84,8 @@ def root_name(kind: Kind) -> str:
         return kind.qualname.split(".", 1)[0]
     if isinstance(kind, Param):
         return kind.func.split(".", 1)[0]
+    if isinstance(kind, Checked):
+        return kind.callee.split(".", 1)[0]
     return ""
 
 
