@@ -81,6 +81,7 @@ class DbctlGroup(TyperGroup):
             if output.verbose() and ctx.invoked_subcommand:
                 took = (time.perf_counter() - started) * 1000
                 output.detail(f"dbctl {ctx.invoked_subcommand}: exit {code} after {took:.0f} ms")
+            output.set_verbosity(output.NORMAL)  # in-process callers (tests) start afresh
 
     def _invoke(self, ctx: Any) -> Any:
         try:
