@@ -103,6 +103,26 @@ def test_usage_lines_show_what_follows_the_options(cli: Any) -> None:
 # --- commands that need no database -------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["check"], 2, "error: no database URL configured"),
+        (["users", "count", "--url", CLOSED], 3, "error: "),
+        (["lint", "no/such/path"], 2, "error: "),
+        (["rules", "DBC999"], 2, "error: "),
+    ],
+)
+def test_quiet_never_hides_errors(cli: Any, args: list[str], code: int, message: str) -> None:
+    default, quiet = cli(*args), cli(*args, "-q")
+    assert default.exit_code == quiet.exit_code == code, quiet.all
+    assert quiet.stdout == ""
+    errors = [ln for ln in quiet.stderr.splitlines() if ln.startswith("error")]
+    assert len(errors) == 1 and errors[0].startswith(message), quiet.stderr
+    assert errors == [ln for ln in default.stderr.splitlines() if ln.startswith("error")]
+    no_canary(default, quiet)
+
+
+
 def test_lint_text_quiet_keeps_the_findings_and_drops_the_summary(cli: Any) -> None:
     default, quiet, verbose = three(cli, "lint", TUTORIAL)
     assert default.exit_code == quiet.exit_code == verbose.exit_code == 1
