@@ -176,6 +176,15 @@ class FileContext:
             if info.method_calls:
                 info.method_calls = list(dict.fromkeys(info.method_calls))
 
+    def close(self) -> None:
+        """Once the facts are taken: break the reference cycles (a function scope is its
+        own ``func``), so the file's scopes and tree are freed by reference counting.
+        The engine runs with the cyclic collector off; without this a worker keeps every
+        tree it walked (about 190 MB per 900 files)."""
+        for scope in self.scopes:
+            scope.func = None
+        self.scopes.clear()
+
     # -- names ---------------------------------------------------------------------------
     def uses_fastapi(self) -> bool:
         """Does this module import FastAPI (so an imported annotation may be a dependency
