@@ -65,6 +65,25 @@ class DbctlGroup(TyperGroup):
         return list(super().parse_args(ctx, args))
 
     def invoke(self, ctx: Any) -> Any:
+        """Run the command; with ``-v``, say how long it took and its exit code (stderr)."""
+        import time
+
+        started = time.perf_counter()
+        code = 0
+        try:
+            return self._invoke(ctx)
+        except typer.Exit as exc:
+            code = exc.exit_code
+            raise
+        finally:
+            from dbctl import output
+
+            if output.verbose() and ctx.invoked_subcommand:
+                took = (time.perf_counter() - started) * 1000
+                output.detail(f"dbctl {ctx.invoked_subcommand}: exit {code} after {took:.0f} ms")
+            output.set_verbosity(output.NORMAL)  # in-process callers (tests) start afresh
+
+    def _invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except DbctlError as err:
@@ -162,6 +181,19 @@ def _register() -> None:
 
     for module in (check, config, data, lint, preflight, prestart, sandbox):
         module.register(app)
+    _add_verbosity(app)
+
+
+def _add_verbosity(group: typer.Typer) -> None:
+    """Give every command, in every sub-group, the shared ``-q``/``-v`` options."""
+    from dbctl.cli.common import with_verbosity
+
+    for info in group.registered_commands:
+        if info.callback is not None:
+            info.callback = with_verbosity(info.callback)
+    for sub in group.registered_groups:
+        if sub.typer_instance is not None:
+            _add_verbosity(sub.typer_instance)
 
 
 _register()

@@ -94,7 +94,7 @@ def init_db(
     """Create the models' tables (and load a seed) in one transaction; existing tables are
     skipped, differences from the models reported."""
     from dbctl.core import init_db as core
-    from dbctl.output.data import progress_sink, render_init_db
+    from dbctl.output.data import progress, render_init_db
 
     if drop:
         _confirm_drop(yes, dry_run)
@@ -109,11 +109,12 @@ def init_db(
     )
     import asyncio
 
-    result = asyncio.run(
-        core.run_with_settings(
-            loaded, dry_run=dry_run, drop=drop, seed_path=seed, progress=progress_sink()
+    with progress(fmt.value) as sink:
+        result = asyncio.run(
+            core.run_with_settings(
+                loaded, dry_run=dry_run, drop=drop, seed_path=seed, progress=sink
+            )
         )
-    )
     render_init_db(result, fmt.value)
 
 
@@ -164,7 +165,7 @@ def seed(
     already exist (same key) are skipped. With --models, keys a file lacks get the model
     columns' Python-side defaults."""
     from dbctl.core import seed as core
-    from dbctl.output.data import progress_sink, render_seed
+    from dbctl.output.data import progress, render_seed
 
     loaded = load(
         env_file,
@@ -187,20 +188,21 @@ def seed(
         metadata = load_metadata(s.models, s.app_dir)
     import asyncio
 
-    result = asyncio.run(
-        core.run(
-            loaded.database_url(),
-            timeout=s.timeout,
-            schema=s.db_schema,
-            path=file,
-            fake=fake,
-            table=table,
-            batch_size=batch_size,
-            progress=progress_sink(),
-            metadata=metadata,
-            fake_columns=fake_column,
+    with progress(fmt.value) as sink:
+        result = asyncio.run(
+            core.run(
+                loaded.database_url(),
+                timeout=s.timeout,
+                schema=s.db_schema,
+                path=file,
+                fake=fake,
+                table=table,
+                batch_size=batch_size,
+                progress=sink,
+                metadata=metadata,
+                fake_columns=fake_column,
+            )
         )
-    )
     render_seed(result, fmt.value)
 
 

@@ -118,7 +118,16 @@ def lint(
     """
     from dbctl.lint.config import run
     from dbctl.lint.registry import ALL_RULES
+    from dbctl.output import detail
     from dbctl.output.lint import render_lint
+
+    detail(
+        f"configuration: {config_file} (--config)"
+        if config_file is not None
+        else "configuration: [tool.dbctl.lint] of the nearest pyproject.toml above each file"
+    )
+    if select or ignore:
+        detail(f"rules from the command line: select {select or '-'}, ignore {ignore or '-'}")
 
     result = run(
         paths or [],

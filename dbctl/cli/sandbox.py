@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 sandbox_app = typer.Typer(
     help="A throwaway PostgreSQL on 127.0.0.1 (local binaries, or Docker).",
@@ -24,25 +25,42 @@ BackendOpt = Annotated[
 ]
 
 
+class CommandAfter(TyperCommand):
+    """A command whose arguments, after its own options, are a command line to run: the
+    usage line says so, and options stop at the first argument (``dbctl sandbox run
+    pytest -q``: ``-q`` is pytest's)."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [*super().collect_usage_pieces(ctx), "-- CMD [ARGS]..."]
+
+
 @sandbox_app.command(
     "run",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    cls=CommandAfter,
+    context_settings={
+        "allow_extra_args": True,
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    },
 )
 def run(
     ctx: typer.Context,
     *,
     backend: BackendOpt = BackendChoice.auto,
 ) -> None:
-    """Start a sandbox, run CMD with DATABASE_URL set, stop it; exit with CMD's code.
+    """Start a sandbox, run CMD with DATABASE_URL set, stop it; exit with CMD's code."""
+    import time
 
-    Usage: dbctl sandbox run -- CMD [ARGS...]
-    """
     from dbctl.core.sandbox import run_with_sandbox
     from dbctl.errors import UsageError
+    from dbctl.output import detail
 
     if not ctx.args:
         raise UsageError("nothing to run", hint="dbctl sandbox run -- pytest -q")
+    detail(f"backend {backend.value}; running {ctx.args[0]} with DATABASE_URL set")
+    started = time.perf_counter()
     code = run_with_sandbox(list(ctx.args), backend=backend.value)
+    detail(f"{ctx.args[0]} exited {code}; sandbox up for {time.perf_counter() - started:.1f} s")
     raise typer.Exit(code)
 
 
@@ -50,11 +68,14 @@ def run(
 def start_cmd(*, backend: BackendOpt = BackendChoice.auto) -> None:
     """Start a sandbox in the background and print its DATABASE_URL (with the password)."""
     import sys
+    import time
 
     from dbctl.core.sandbox import start_detached
-    from dbctl.output import info
+    from dbctl.output import detail, info
 
+    started = time.perf_counter()
     sandbox, state = start_detached(backend=backend.value)
+    detail(f"started in {time.perf_counter() - started:.1f} s (backend {sandbox.backend})")
     # The one place dbctl prints a password: the user asked for their sandbox's URL.
     # (output.write_text would scrub it.)
     sys.stdout.write(sandbox.url() + "\n")

@@ -332,6 +332,8 @@ async def run(
                     result.skipped = list(cmp.present)
                     result.drift = cmp.drift
                     result.created = list(cmp.missing)
+                if progress is not None and result.created:
+                    progress.phase(f"creating {len(result.created)} tables and their indexes")
                 await aconn.run_sync(lambda c: metadata.create_all(c, checkfirst=True))
                 if seed_path is not None:
                     from dbctl.core.seed import seed_file
@@ -345,6 +347,8 @@ async def run(
                         progress=progress,
                         metadata=metadata,
                     )
+                if progress is not None:  # deferred foreign keys are checked at COMMIT
+                    progress.phase("committing")
     except (asyncpg.PostgresError, DBAPIError) as exc:
         err = translate_error(exc, target=target, timeout=timeout)
         if err is None:

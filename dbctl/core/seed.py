@@ -47,10 +47,15 @@ CHUNK = 1 << 16
 
 
 class ProgressSink(Protocol):
-    """What the output layer gives the core to show progress (stderr, terminals only)."""
+    """What the output layer gives the core to show progress (stderr, terminals only):
+    a bar (``start``/``advance``) while rows are sent, then ``phase``, an indeterminate
+    display of what the server is doing (inserting, committing…) until the next
+    ``start``/``phase`` or ``stop``. Whoever made the sink stops it once the operation
+    has really finished (after COMMIT)."""
 
     def start(self, description: str, total: int | None) -> None: ...
     def advance(self, amount: int) -> None: ...
+    def phase(self, description: str) -> None: ...
     def stop(self) -> None: ...
 
 
@@ -495,11 +500,17 @@ def _scan_csv(batch: _Batch, table: Table) -> str | None:
     return None
 
 
-async def _aiter(chunks: Iterator[bytes], progress: ProgressSink | None) -> AsyncIterator[bytes]:
+async def _aiter(
+    chunks: Iterator[bytes], progress: ProgressSink | None, then: str = ""
+) -> AsyncIterator[bytes]:
+    """``chunks`` advancing the bar; once all are sent, the phase ``then`` (the server
+    is still working on them)."""
     for chunk in chunks:
         if progress is not None:
             progress.advance(len(chunk))
         yield chunk
+    if progress is not None and then:
+        progress.phase(then)
 
 
 def _file_chunks(path: Path, offset: int) -> Iterator[bytes]:
@@ -538,33 +549,37 @@ async def _load_batch(
             async with conn.transaction():  # a savepoint: a bad file is re-read to explain it
                 status = await conn.copy_to_table(
                     tmp,
-                    source=_aiter(_file_chunks(batch.csv_path, batch.csv_offset), progress),
+                    source=_aiter(
+                        _file_chunks(batch.csv_path, batch.csv_offset),
+                        progress,
+                        f"{batch.where}: the server is reading the last rows",
+                    ),
                     columns=batch.columns,
                     format="csv",
                 )
         except (asyncpg.DataError, asyncpg.NotNullViolationError) as exc:
+            if progress is not None:
+                progress.stop()
             where = _locate_csv_error(batch, table)
             raise UsageError(
                 where or f"{batch.where}: {exc.args[0] if exc.args else exc}"
             ) from None
-        finally:
-            if progress is not None:
-                progress.stop()
         rows = int(status.split()[-1])
     else:
         if progress is not None:
             progress.start(f"{batch.where} → {table.name}", None)
-        try:
-            await conn.copy_to_table(
-                tmp,
-                source=_aiter(_encode_rows(batch, table, batch_size, counter), None),
-                columns=batch.columns,
-                format="text",
-            )
-        finally:
-            if progress is not None:
-                progress.stop()
+        await conn.copy_to_table(
+            tmp,
+            source=_aiter(_encode_rows(batch, table, batch_size, counter), None),
+            columns=batch.columns,
+            format="text",
+        )
         rows = counter[0]
+    if progress is not None:
+        progress.phase(
+            f"inserting {rows} row{'' if rows == 1 else 's'} into {table.name} "
+            "(checking keys, updating indexes)"
+        )
     overriding = ""
     if any((c := table.column(n)) and c.identity == "a" for n in batch.columns):
         overriding = " OVERRIDING SYSTEM VALUE"
@@ -831,6 +846,8 @@ async def seed_file(
         else:
             merged[ts.table] = ts
     for batch, t, i, late in cycles:
+        if progress is not None:
+            progress.phase(f"setting the foreign keys of {t.name} (a cycle)")
         await _close_cycle(conn, batch, t, i, late)
     result.tables = list(merged.values())
     result.duration_ms = (time.perf_counter() - started) * 1000
@@ -1119,6 +1136,8 @@ async def fake_rows(
             if progress is not None:
                 progress.advance(n)
             yield (lines + "\n").encode()
+        if progress is not None:  # all sent: the server still writes rows and indexes
+            progress.phase(f"writing {count} rows into {table.name} (updating indexes)")
 
     if progress is not None:
         progress.start(f"fake rows → {table.name}", count)
@@ -1137,9 +1156,6 @@ async def fake_rows(
             hint="steer the column: --fake-column COLUMN=PROVIDER_OR_VALUE "
             "(a Faker provider such as country_code, or a literal value)",
         ) from None
-    finally:
-        if progress is not None:
-            progress.stop()
     rows = int(status.split()[-1])
     await _advance_sequences(conn, table, names)
     return TableSeed(table=f"{table.schema}.{table.name}", rows=rows, inserted=rows)
@@ -1220,6 +1236,8 @@ async def run(
                         steer=steer,
                     )
                 )
+            if progress is not None:  # deferred foreign keys are checked at COMMIT
+                progress.phase("committing")
     except asyncpg.PostgresError as exc:
         err = translate(exc, target=target_label(url), timeout=timeout)
         if err is None:

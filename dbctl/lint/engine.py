@@ -23,12 +23,15 @@ import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.discovery import Discovery, os_message, relative
 from dbctl.lint.ignore import NotRegular, TooLarge, compile_patterns, read_regular
 from dbctl.lint.model import FileError, Finding, LintConfig, LintResult, Severity
 from dbctl.lint.parsing import parse_source
+
+if TYPE_CHECKING:
+    from dbctl.lint.cache import LintCache
 
 #: Below this many files to parse, stay in one process (start-up matters for pre-commit).
 PARALLEL_THRESHOLD = 150
@@ -164,16 +167,19 @@ def _walk(rel: str, data: bytes, tree: ast.Module) -> dict[str, Any]:
         tree, module, is_package=is_package, is_test=is_test_path(rel),
         is_alembic=b"alembic" in data and (b"from alembic" in data or b"import alembic" in data),
     )
-    _WALKER.walk(ctx, data)
-    return {
-        "path": rel,
-        "module": module,
-        "test": ctx.is_test,
-        "alembic": ctx.is_alembic,
-        "facts": ctx.facts.to_json(),
-        "findings": ctx.findings,
-        "deferred": ctx.deferred,
-    }
+    try:
+        _WALKER.walk(ctx, data)
+        return {
+            "path": rel,
+            "module": module,
+            "test": ctx.is_test,
+            "alembic": ctx.is_alembic,
+            "facts": ctx.facts.to_json(),
+            "findings": ctx.findings,
+            "deferred": ctx.deferred,
+        }
+    finally:
+        ctx.close()  # leaves no cyclic garbage: the collector is off during a run
 
 
 def _analyze_batch(items: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
@@ -238,6 +244,7 @@ def _lint_paths(
     display: dict[str, str] = {}
     configs: dict[str, LintConfig] = {}
     stamps: dict[str, list[int] | None] = {}
+    digests: dict[str, str] = {}  # content hashes: the key of the cross-module result
     for path in sorted(discovery.files):
         rel = relative(path, root_str)
         shown = discovery.display(path)
@@ -247,6 +254,7 @@ def _lint_paths(
             hit = cache.get_by_stamp(rel, stamp)
             if hit is not None:
                 summaries[rel], display[rel], configs[rel] = hit, shown, file_config
+                digests[rel] = cache.digest(rel)
                 continue
             stamps[rel] = stamp
         try:
@@ -263,7 +271,7 @@ def _lint_paths(
         display[rel], configs[rel] = shown, file_config
         if data is None:
             continue
-        digest = content_hash(data)
+        digest = digests[rel] = content_hash(data)
         hit = cache.get(rel, digest) if cache is not None else None
         if hit is not None:
             summaries[rel] = hit
@@ -276,10 +284,10 @@ def _lint_paths(
         summaries[rel] = summary
         if cache is not None:
             cache.put(rel, digest, summary, stamps.get(rel))
+
+    findings = _resolve(summaries, display, configs, config, cache, digests)
     if cache is not None:
         cache.save()
-
-    findings = _resolve(summaries, display, configs, config)
     findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
     notices.extend(FileError("", w) for w in discovery.warnings)
     return LintResult(
@@ -362,12 +370,11 @@ def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[d
 def _resolve(
     summaries: dict[str, dict[str, Any]], display: dict[str, str],
     configs: dict[str, LintConfig], default: LintConfig,
+    cache: LintCache | None = None, digests: dict[str, str] | None = None,
 ) -> list[Finding]:
     from dbctl.lint.registry import by_code
-    from dbctl.lint.semantic.project import ProjectIndex
 
     rules = by_code()
-    index = ProjectIndex(list(summaries.values()), lambda rel: display.get(rel, rel))
     ignores: dict[int, list[tuple[Any, frozenset[str]]]] = {}
     enabled_anywhere = frozenset().union(*(c.enabled for c in {id(c): c for c in
                                           [default, *configs.values()]}.values()))
@@ -375,17 +382,8 @@ def _resolve(
     raw: list[tuple[str, list[Any]]] = []
     for rel, s in summaries.items():
         raw.extend((rel, f) for f in s["findings"])
-        module = s.get("module", "")
-        for d in s["deferred"]:
-            if all(index.holds_json(c, module) for c in d[6]):
-                raw.append((rel, d[:6]))
-    by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
-    for code, project_rule in rules.items():  # the rules' project-wide halves
-        if code in enabled_anywhere:
-            raw.extend(
-                (by_module[f.module], [code, *f.loc, f.message])
-                for f in project_rule.check_project(index)
-            )
+    raw.extend((f[0], f[1:]) for f in _cross_module(
+        summaries, display, enabled_anywhere, cache, digests or {}))
     seen: set[tuple[str, str, int, int]] = set()
     for rel, (code, line, col, end_line, end_col, message) in raw:
         config = configs.get(rel, default)
@@ -414,6 +412,63 @@ def _resolve(
             message=message, path=display.get(rel, rel), line=line, col=col,
             end_line=end_line, end_col=end_col,
         ))
+    return out
+
+
+def _cross_module(
+    summaries: dict[str, dict[str, Any]], display: dict[str, str],
+    enabled_anywhere: frozenset[str], cache: LintCache | None, digests: dict[str, str],
+) -> list[list[Any]]:
+    """The findings of the cross-module pass, ``[rel, code, line, col, end_line, end_col,
+    message]``: the deferred findings whose conditions hold, then the rules' project-wide
+    halves. Reused from the cache when nothing it depends on changed (every file's
+    content hash, the files, the paths as shown, the rules enabled anywhere)."""
+    import hashlib
+    import json
+
+    from dbctl.lint.cache import expand
+
+    key = ""
+    if cache is not None:
+        h = hashlib.blake2b(digest_size=16)
+        h.update(json.dumps(sorted(enabled_anywhere)).encode())
+        for rel in summaries:
+            h.update(json.dumps([rel, digests.get(rel, ""), display.get(rel, rel)]).encode())
+        key = h.hexdigest()
+        stored = cache.get_project(key)
+        if stored is not None and all(
+            type(f) is list and len(f) == 7 and f[0] in summaries for f in stored
+        ):
+            return stored
+    for rel, s in summaries.items():
+        summaries[rel] = expand(s)
+    result = _project_findings(summaries, display, enabled_anywhere)
+    if cache is not None:
+        cache.put_project(key, result)
+    return result
+
+
+def _project_findings(
+    summaries: dict[str, dict[str, Any]], display: dict[str, str],
+    enabled_anywhere: frozenset[str],
+) -> list[list[Any]]:
+    from dbctl.lint.registry import by_code
+    from dbctl.lint.semantic.project import ProjectIndex
+
+    index = ProjectIndex(list(summaries.values()), lambda rel: display.get(rel, rel))
+    out: list[list[Any]] = []
+    for rel, s in summaries.items():
+        module = s.get("module", "")
+        for d in s["deferred"]:
+            if all(index.holds_json(c, module) for c in d[6]):
+                out.append([rel, *d[:6]])
+    by_module = {s["module"]: rel for rel, s in summaries.items() if "module" in s}
+    for code, project_rule in by_code().items():  # the rules' project-wide halves
+        if code in enabled_anywhere:
+            out.extend(
+                [by_module[f.module], code, *f.loc, f.message]
+                for f in project_rule.check_project(index)
+            )
     return out
 
 

@@ -4,6 +4,11 @@ Data goes to stdout, talk (progress, warnings, errors) to stderr. Rich formattin
 used when the stream is a terminal; piped output is plain text. ``NO_COLOR`` is
 honoured (rich does it). Values from the database, paths and user names are
 escaped, never read as markup.
+
+How much talk there is is held here, in one place (:data:`VERBOSITY`, set from every
+command's ``-q``/``-v``): :func:`info` and progress are silent with ``-q``;
+:func:`detail` (timings, sources of settings, each retry) speaks only with ``-v``.
+Errors and warnings always speak, and machine formats never change.
 """
 
 from __future__ import annotations
@@ -17,6 +22,40 @@ from dbctl.errors import DbctlError, scrub
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+
+
+class Verbosity:
+    """The one place the ``-q``/``-v`` level is held (one per process, like the consoles)."""
+
+    level = NORMAL
+
+    @property
+    def quiet(self) -> bool:
+        return self.level <= QUIET
+
+    @property
+    def verbose(self) -> bool:
+        return self.level >= VERBOSE
+
+
+VERBOSITY = Verbosity()
+
+
+def set_verbosity(level: int) -> None:
+    VERBOSITY.level = level
+
+
+def quiet() -> bool:
+    """``-q``: only the verdict, the findings or the data (errors and warnings still)."""
+    return VERBOSITY.quiet
+
+
+def verbose() -> bool:
+    """``-v``: timings, sources of settings, each retry (on stderr)."""
+    return VERBOSITY.verbose
 
 
 @cache
@@ -46,6 +85,7 @@ def reset() -> None:
     """Forget cached consoles (tests swap sys.stdout/sys.stderr between runs)."""
     stdout.cache_clear()
     stderr.cache_clear()
+    set_verbosity(NORMAL)
 
 
 def escape(text: object) -> str:
@@ -101,7 +141,23 @@ def warn(message: str) -> None:
 
 
 def info(message: str) -> None:
-    stderr().print(escape(scrub(message)))
+    """Talk on stderr (not with ``-q``)."""
+    if not VERBOSITY.quiet:
+        stderr().print(escape(scrub(message)))
+
+
+def talk(line: str) -> None:
+    """A plain line of talk on stderr without rich (retries, notes); not with ``-q``."""
+    if not VERBOSITY.quiet:
+        sys.stderr.write(scrub(line) + "\n")
+        sys.stderr.flush()
+
+
+def detail(line: str) -> None:
+    """A ``-v`` line on stderr (never stdout: it may carry data), plain and scrubbed."""
+    if VERBOSITY.verbose:
+        sys.stderr.write(scrub(f"verbose: {line}") + "\n")
+        sys.stderr.flush()
 
 
 def error(err: DbctlError) -> None:

@@ -6,11 +6,10 @@ Plain text and JSON never import rich (start-up cost: ``dbctl check | cat`` and
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
 from dbctl.errors import scrub
-from dbctl.output import for_people
+from dbctl.output import VERBOSITY, for_people, talk
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -29,7 +28,7 @@ def render_check(report: CheckReport, fmt: str, *, console: Console | None = Non
 
         write_json(report.to_json())
         return
-    if console is None and not for_people():
+    if console is None and (VERBOSITY.quiet or not for_people()):
         from dbctl.output import write_text
 
         write_text(plain_text(report))
@@ -53,8 +52,16 @@ def _footer(report: CheckReport) -> str:
 
 
 def plain_text(report: CheckReport) -> str:
-    """The piped form: one line per check, the hint indented under warn/fail rows."""
+    """The piped form: one line per check, the hint indented under warn/fail rows; with
+    ``-q`` only the warnings and failures, and the verdict."""
+    if VERBOSITY.quiet:
+        return "\n".join([*row_lines(findings(report.checks)), _footer(report)]) + "\n"
     return "\n".join([*row_lines(report.checks), "", _footer(report)]) + "\n"
+
+
+def findings(rows: list[CheckResult]) -> list[CheckResult]:
+    """The rows ``-q`` keeps: warnings and failures."""
+    return [c for c in rows if c.status in {"warn", "fail"}]
 
 
 def row_lines(rows: list[CheckResult]) -> list[str]:
@@ -98,12 +105,16 @@ def _rich_table(report: CheckReport, console: Console) -> None:
 
 
 def retry_line(attempt: int, report: CheckReport, delay: float) -> None:
-    """One progress line on stderr while ``--wait`` retries (no rich: cheap, unstyled)."""
+    """One progress line on stderr while ``--wait`` retries (no rich: cheap, unstyled);
+    none with ``-q``; with ``-v`` how long the attempt took."""
+    _retry("", attempt, report, delay)
+
+
+def _retry(prefix: str, attempt: int, report: CheckReport, delay: float) -> None:
     failed = next((c for c in report.checks if c.status == "fail" and c.code), None)
     why = f"{failed.code}: {failed.summary}" if failed else report.status
-    line = f"waiting: attempt {attempt} failed ({why}); retrying in {delay:.1f} s\n"
-    sys.stderr.write(scrub(line))
-    sys.stderr.flush()
+    took = f" after {report.duration_ms:.0f} ms" if VERBOSITY.verbose else ""
+    talk(f"{prefix}waiting: attempt {attempt} failed{took} ({why}); retrying in {delay:.1f} s")
 
 
 def render_multi(multi: MultiReport, fmt: str, *, console: Console | None = None) -> None:
@@ -121,7 +132,7 @@ def render_multi(multi: MultiReport, fmt: str, *, console: Console | None = None
         f"{len(multi.targets)} targets: {tally} — {multi.status} (exit {multi.exit_code}) "
         f"in {multi.duration_ms:.0f} ms"
     )
-    if console is None and not for_people():
+    if console is None and (VERBOSITY.quiet or not for_people()):
         from dbctl.output import write_text
 
         blocks = [f"== {name} ==\n{plain_text(report)}" for name, report in multi.targets]
@@ -142,5 +153,4 @@ def render_multi(multi: MultiReport, fmt: str, *, console: Console | None = None
 
 def retry_line_named(name: str, attempt: int, report: CheckReport, delay: float) -> None:
     """:func:`retry_line` for one of several targets, its name in front."""
-    sys.stderr.write(scrub(f"{name}: "))
-    retry_line(attempt, report, delay)
+    _retry(f"{name}: ", attempt, report, delay)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from dbctl.core.result import envelope
-from dbctl.output import escape, info, stderr, stdout, warn, write_json, write_text
+from dbctl.output import VERBOSITY, escape, info, stderr, stdout, warn, write_json, write_text
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -21,46 +23,79 @@ if TYPE_CHECKING:
 
 
 class _RichProgress:
-    """A transient rich progress bar on stderr."""
+    """A transient rich progress display on stderr: a bar while dbctl sends rows, then a
+    spinner naming what the server is doing (inserting, committing…) until :meth:`stop`."""
 
     def __init__(self) -> None:
         self._progress: Progress | None = None
         self._task: TaskID | None = None
+        self._spinning = False
 
-    def start(self, description: str, total: int | None) -> None:
+    def _show(self, description: str, total: int | None, *, spinner: bool) -> None:
         from rich.progress import (
             BarColumn,
             Progress,
+            SpinnerColumn,
             TaskProgressColumn,
             TextColumn,
             TimeElapsedColumn,
         )
 
         self.stop()
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            TimeElapsedColumn(),
-            console=stderr(),
-            transient=True,
+        columns = (
+            (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+            if spinner
+            else (
+                TextColumn("{task.description}"),
+                BarColumn(),
+                TaskProgressColumn(),
+                TimeElapsedColumn(),
+            )
         )
+        self._progress = Progress(*columns, console=stderr(), transient=True)
         self._progress.start()
         self._task = self._progress.add_task(escape(description), total=total)
+        self._spinning = spinner
+        self._progress.refresh()  # a short phase is still shown once
+
+    def start(self, description: str, total: int | None) -> None:
+        self._show(description, total, spinner=False)
 
     def advance(self, amount: int) -> None:
         if self._progress is not None and self._task is not None:
             self._progress.advance(self._task, amount)
 
+    def phase(self, description: str) -> None:
+        if self._spinning and self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=escape(description), refresh=True)
+            return
+        self._show(description, None, spinner=True)
+
     def stop(self) -> None:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+            self._spinning = False
 
 
-def progress_sink() -> ProgressSink | None:
-    """A progress bar when stderr is a terminal, else nothing."""
+def progress_sink(fmt: str = "text") -> ProgressSink | None:
+    """Progress (a bar, then what the server is doing) when stderr is a terminal, the
+    format is for people and there is no ``-q``; else nothing."""
+    if fmt != "text" or VERBOSITY.quiet:
+        return None
     return _RichProgress() if stderr().is_terminal else None
+
+
+@contextlib.contextmanager
+def progress(fmt: str) -> Iterator[ProgressSink | None]:
+    """:func:`progress_sink` for the length of the operation: gone before the report (or
+    the error) is printed, whatever happened."""
+    sink = progress_sink(fmt)
+    try:
+        yield sink
+    finally:
+        if sink is not None:
+            sink.stop()
 
 
 # --- seed ---------------------------------------------------------------------------------
@@ -98,7 +133,8 @@ def render_seed(result: SeedResult, fmt: str) -> None:
     if fmt == "json":
         write_json({**envelope(), **seed_data(result)})
         return
-    write_text("\n".join(_seed_lines(result)) + "\n")
+    lines = _seed_lines(result)
+    write_text("\n".join(lines[-1:] if VERBOSITY.quiet else lines) + "\n")
 
 
 # --- init-db ------------------------------------------------------------------------------
@@ -144,7 +180,7 @@ def render_init_db(result: InitDbResult, fmt: str) -> None:
         + f" in schema {result.schema} of {result.target}"
     )
     lines.append(summary)
-    write_text("\n".join(lines) + "\n")
+    write_text("\n".join(lines[-1:] if VERBOSITY.quiet else lines) + "\n")
     for table, problems in result.drift.items():
         for p in problems:
             warn(f"drift in {table}: {p} (init-db does not alter existing tables)")
@@ -246,10 +282,10 @@ def render_list_outcome(
             info(f"no rows in {outcome.table}{where}")
     elif every_row:
         info(f"{outcome.rows} {'row' if outcome.rows == 1 else 'rows'} from {outcome.table}")
-    elif outcome.next_cursor is not None:
+    elif outcome.next_cursor is not None:  # data, not talk: shown with -q too
         import shlex  # a value with spaces or quotes must survive being pasted into a shell
 
-        info(f"next page: --after {shlex.quote(str(outcome.next_cursor))}")
+        write_text(f"next page: --after {shlex.quote(str(outcome.next_cursor))}\n", sys.stderr)
     if outcome.masked and outcome.rows:
         info(f"masked: {', '.join(outcome.masked)} (--show-secrets to show them)")
 

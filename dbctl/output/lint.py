@@ -23,7 +23,16 @@ from dbctl.lint.docs import DOCS_URL, help_uri, rule_doc, summary
 from dbctl.lint.model import Finding, LintResult, Severity
 from dbctl.lint.rule import Rule
 from dbctl.lint.secrets import mask_secrets_in_text
-from dbctl.output import escape, gh_data, gh_property, quiet_stdout, stderr, stdout
+from dbctl.output import (
+    VERBOSITY,
+    detail,
+    escape,
+    gh_data,
+    gh_property,
+    quiet_stdout,
+    stderr,
+    stdout,
+)
 
 FORMATS = ("text", "json", "sarif", "github")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -377,13 +386,18 @@ def render_lint(
             f"[bold red]error:[/bold red] could not lint {escape(e.path)}: "
             f"{escape(_one_line(e.message))}"
         )
-    for n in result.notices:
+    for n in result.notices if not VERBOSITY.quiet else ():
         where = f"{escape(n.path)}: " if n.path else ""
         err.print(f"[dim]note:[/dim] {where}{escape(_one_line(n.message))}")
     if statistics and fmt != "text":
         for line in statistics_lines(result):
             err.print(escape(line))
-    if fmt == "text" or output is not None:
+    detail(
+        f"linted {result.files} files in {result.duration_ms:.0f} ms: "
+        f"{len(result.findings)} findings, {len(result.errors)} errors, "
+        f"{result.ignored} paths skipped by .gitignore, {result.baselined} baselined"
+    )
+    if (fmt == "text" or output is not None) and not VERBOSITY.quiet:
         summary = summary_line(result)
         if output is not None:
             summary += f" Report written to {output}."

@@ -10,6 +10,7 @@ from dbctl.core.check import CheckReport
 from dbctl.core.preflight import PreflightReport
 from dbctl.errors import UsageError, scrub
 from dbctl.output import (
+    VERBOSITY,
     escape,
     for_people,
     gh_data,
@@ -20,7 +21,7 @@ from dbctl.output import (
     write_json,
     write_text,
 )
-from dbctl.output.check import render_check, render_multi
+from dbctl.output.check import findings, render_check, render_multi, row_lines
 from dbctl.output.lint import github_report, json_report, summary_line
 from dbctl.output.lint import text_lines as lint_lines
 
@@ -62,7 +63,19 @@ def render_preflight(report: PreflightReport, fmt: str) -> int:
     return report.exit_code
 
 
+def _quiet(report: PreflightReport) -> None:
+    """``-q``: the lint findings, the checks that warned or failed, the verdict."""
+    lines = lint_lines(report.lint)
+    for name, check in report.check_reports():
+        rows = row_lines(findings(check.checks))
+        lines += [f"{name}: {row}" for row in rows] if name else rows
+    write_text("".join(line + "\n" for line in lines) + verdict(report) + "\n")
+
+
 def _human(report: PreflightReport) -> None:
+    if VERBOSITY.quiet:
+        _quiet(report)
+        return
     terminal = for_people()
     lines = lint_lines(report.lint)
     if terminal:

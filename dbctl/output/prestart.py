@@ -3,10 +3,9 @@ JSON on stdout; progress (retries, the lock wait) as lines on stderr."""
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING
 
-from dbctl.errors import scrub
+from dbctl.output import VERBOSITY, talk
 
 if TYPE_CHECKING:
     from dbctl.core.prestart import PrestartReport
@@ -19,12 +18,15 @@ def render_prestart(report: PrestartReport, fmt: str) -> None:
     if fmt == "json":
         write_json(report.to_json())
         return
-    from dbctl.output.check import row_lines
+    from dbctl.output.check import findings, row_lines
 
     footer = (
         f"prestart {report.status} (exit {report.exit_code}) in "
         f"{report.duration_ms:.0f} ms — {report.target}"
     )
+    if VERBOSITY.quiet:  # the steps that warned or failed, and the verdict
+        write_text("\n".join([*row_lines(findings(report.steps)), footer]) + "\n")
+        return
     write_text("\n".join([*row_lines(report.steps), "", footer]) + "\n")
 
 
@@ -35,5 +37,5 @@ def retry_line(attempt: int, err: DatabaseError, delay: float) -> None:
 
 
 def note(message: str) -> None:
-    sys.stderr.write(scrub(message) + "\n")
-    sys.stderr.flush()
+    """Talk on stderr (waiting for the lock, another replica's work); none with ``-q``."""
+    talk(message)

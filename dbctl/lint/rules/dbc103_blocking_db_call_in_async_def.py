@@ -46,7 +46,10 @@ class BlockingDbCallInAsyncDef(Rule):
     (`requires_access(...)(request)`), a function or bound method passed as a callback
     and called through the parameter, and an unannotated parameter is whatever the
     application's callers pass (tests and migrations do not count); a parameter's
-    annotation keeps its kind when the function reassigns it. An awaited call is never reported,
+    annotation keeps its kind when the function reassigns it. A value checked with
+    `if not isinstance(x, C): raise`, `assert isinstance(x, C)` or a validating helper
+    called first (`validate_store(store)`) is a `C` afterwards, and a mixin's methods see
+    what the class that mixes it in sets on `self`. An awaited call is never reported,
     nor are the `Async*` classes; when the only evidence is a name (`db.query()` with `db`
     unannotated), nothing is.
 

@@ -47,6 +47,9 @@ class FuncFacts:
     ret: list[Kind] = field(default_factory=list)  # kinds it returns or yields
     gen: bool = False  # a generator (yields)
     returns: Kind | None = None  # the kind its return annotation names
+    #: parameters it checks with ``if not isinstance(p, C): raise`` at its top level:
+    #: position (as a caller passes it) -> the kind of C
+    guards: dict[int, Kind] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -76,6 +79,8 @@ class FuncFacts:
             out["vcalls"] = [encode(k) for k in self.value_calls]
         if self.returns is not None:
             out["returns"] = encode(self.returns)
+        if self.guards:
+            out["guards"] = [[p, encode(k)] for p, k in self.guards.items()]
         return out
 
     @classmethod
@@ -99,6 +104,10 @@ class FuncFacts:
                 f.method_calls.append((kind, name))
         f.value_calls = _kinds(data.get("vcalls"))
         f.returns = decode(data.get("returns"))
+        for p, k in data.get("guards", ()):
+            kind = decode(k)
+            if kind is not None:
+                f.guards[int(p)] = kind
         return f
 
 

@@ -107,6 +107,17 @@ class Param:
 
 
 @dataclass(frozen=True, slots=True)
+class Checked:
+    """A value after ``callee(value)`` returned: if the project function ``callee``
+    raises unless its parameter at ``position`` is an instance of some class
+    (``if not isinstance(store, SqlStore): raise``), that class; else ``base``."""
+
+    callee: str
+    position: int
+    base: Kind | None
+
+
+@dataclass(frozen=True, slots=True)
 class Dep:
     """What the dependency (a project function) ``qualname`` yields or returns."""
 
@@ -120,7 +131,7 @@ class Alias:
     qualname: str
 
 
-Symbolic = Ref | Call | Method | Attr | Instance | Func | Param | Dep | Alias
+Symbolic = Ref | Call | Method | Attr | Instance | Func | Param | Checked | Dep | Alias
 Kind = Res | Symbolic
 #: what a kind resolves to once every module is known
 Resolved = Res | Instance | Func
@@ -145,6 +156,8 @@ def encode(kind: Kind | None) -> Any:
         return ["f", kind.qualname]
     if isinstance(kind, Param):
         return ["p", kind.func, kind.name, kind.position]
+    if isinstance(kind, Checked):
+        return ["g", kind.callee, kind.position, encode(kind.base)]
     if isinstance(kind, Dep):
         return ["d", kind.qualname]
     return ["a", kind.qualname]
@@ -178,6 +191,8 @@ def decode(data: Any) -> Kind | None:
             return Func(data[1])
         if tag == "p":
             return Param(data[1], data[2], int(data[3]))
+        if tag == "g":
+            return Checked(data[1], int(data[2]), decode(data[3]))
         if tag == "d":
             return Dep(data[1])
         if tag == "a":

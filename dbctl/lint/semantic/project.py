@@ -34,6 +34,7 @@ from dbctl.lint.semantic.kinds import (
     Alias,
     Attr,
     Call,
+    Checked,
     Dep,
     Func,
     Instance,
@@ -104,6 +105,7 @@ class ProjectIndex:
         self._holds: dict[tuple[str, str], bool] = {}
         #: callee's last name -> (caller module, callee, arguments): built on demand
         self._flows: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] | None = None
+        self._subs: dict[str, list[tuple[str, str, str]]] | None = None  # base's last name ->
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -218,10 +220,16 @@ class ProjectIndex:
         if memo in self._methods:
             return self._methods[memo]
         found: str | None = None
+        self._methods[memo] = None  # cycle guard
         for _, mod, local in self._mro(class_key):
             if f"{local}.{name}" in self.facts(mod).funcs:
                 found = self._key(mod, f"{local}.{name}")
                 break
+        else:  # a mixin's self: the method of a class that mixes it in
+            for sub in self._subclasses(class_key):
+                found = self.method(sub, name)
+                if found is not None:
+                    break
         self._methods[memo] = found
         return found
 
@@ -266,10 +274,32 @@ class ProjectIndex:
             r = self.resolve(kind, mod, depth + 1)
             if r is not None:
                 return r
-        if isinstance(owner, Instance):  # a bound method as a value
+        if isinstance(owner, Instance):
             method = self.method(owner.qualname, name)
-            return Func(method) if method is not None else None
+            if method is not None:  # a bound method as a value
+                return Func(method)
+            for sub in self._subclasses(owner.qualname):  # a mixin: what mixes it in
+                r = self._member(Instance(sub), name, depth + 1)
+                if r is not None:
+                    return r
         return None
+
+    def _subclasses(self, key: str) -> list[str]:
+        """The keys of the project classes that inherit ``key`` directly (by base name;
+        only the candidates with the same last name are resolved)."""
+        if self._subs is None:
+            subs: dict[str, list[tuple[str, str, str]]] = {}
+            for module, s in self.summaries.items():
+                for local, bases in s["facts"].get("classes", {}).items():
+                    for base in bases:
+                        subs.setdefault(base.rsplit(".", 1)[-1], []).append((module, local, base))
+            self._subs = subs
+        out: list[str] = []
+        short = key.rsplit(".", 1)[-1]
+        for module, local, base in self._subs.get(short, ()):
+            if self.cls(base, module) == key:
+                out.append(self._class_key(module, local))
+        return out
 
     def alias_dep(self, qn: str, from_module: str, depth: int = 0) -> str | None:
         """The key of the dependency named through ``qn = Annotated[T, Depends(f)]``."""
@@ -338,6 +368,14 @@ class ProjectIndex:
             return self.resolve(Alias(kind.qualname), from_module, depth + 1)
         if isinstance(kind, Param):
             return self._param_kind(kind, depth)
+        if isinstance(kind, Checked):
+            key = self.func(kind.callee, from_module)
+            if key is not None:
+                mod, info = self.info(key)
+                guard = info.guards.get(kind.position)
+                if guard is not None:
+                    return self.resolve(guard, mod, depth + 1)
+            return self.resolve(kind.base, from_module, depth + 1)
         if isinstance(kind, Func):
             return kind
         if isinstance(kind, Attr):

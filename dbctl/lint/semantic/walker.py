@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.context import settings_defaults
 from dbctl.lint.semantic.facts import BlockingCall, FuncFacts
-from dbctl.lint.semantic.kinds import Attr, Dep, Instance, Kind, Param, Ref, Res
+from dbctl.lint.semantic.kinds import Attr, Checked, Dep, Instance, Kind, Param, Ref, Res
 from dbctl.lint.semantic.model import BUILTIN_NAMES, FileContext, Scope, root_name
 from dbctl.lint.semantic.nodes import arg_or_keyword, keyword
 from dbctl.lint.semantic.vocabulary import (
@@ -516,6 +516,79 @@ def _on_class(node: ast.AST, ctx: FileContext) -> None:
             ctx.claimed.add(id(default))
 
 
+def _isinstance_of(test: ast.AST, ctx: FileContext) -> tuple[str, Kind] | None:
+    """(name, kind of the class) of ``isinstance(name, Class)``."""
+    if not (isinstance(test, ast.Call) and len(test.args) == 2 and not test.keywords):
+        return None
+    target = test.args[0]
+    if not isinstance(target, ast.Name) or ctx.canonical(test.func) != f"{ctx.module}.isinstance":
+        return None
+    if isinstance(test.args[1], ast.Tuple):
+        return None
+    kind = ctx.annotation(test.args[1])[0]
+    return (target.id, kind) if kind is not None else None
+
+
+def _narrow(node: ast.stmt, name: str, kind: Kind, ctx: FileContext) -> None:
+    """From here on ``name`` is an instance of the checked class; a check of a parameter
+    at the function's top level is a guard its callers rely on (:class:`Checked`)."""
+    fn = ctx.scope.func
+    if fn is None or fn is not ctx.scope or fn.info is None or name not in fn.env:
+        return
+    fn.env[name] = kind
+    func = fn.node
+    assert isinstance(func, _FUNC_TYPES)
+    if not any(stmt is node for stmt in func.body):
+        return
+    params = [a.arg for a in (*func.args.posonlyargs, *func.args.args)]
+    if name in params:
+        position = params.index(name) - (1 if positional_self(func, ctx, fn.parent or fn) else 0)
+        if position >= 0:
+            fn.info.guards[position] = kind
+
+
+def _on_if(node: ast.AST, ctx: FileContext) -> None:
+    """``if not isinstance(x, C): raise …`` (or return)."""
+    assert isinstance(node, ast.If)
+    test = node.test
+    if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
+        return
+    if node.orelse or not isinstance(node.body[-1], ast.Raise | ast.Return):
+        return
+    checked = _isinstance_of(test.operand, ctx)
+    if checked is not None:
+        _narrow(node, *checked, ctx)
+
+
+def _on_assert(node: ast.AST, ctx: FileContext) -> None:
+    assert isinstance(node, ast.Assert)
+    checked = _isinstance_of(node.test, ctx)
+    if checked is not None:
+        _narrow(node, *checked, ctx)
+
+
+def _on_expr(node: ast.AST, ctx: FileContext) -> None:
+    """``validate(x)`` as a statement: afterwards ``x`` is what ``validate`` checks it is,
+    if it checks (the project index looks)."""
+    assert isinstance(node, ast.Expr)
+    call = node.value
+    if not isinstance(call, ast.Call) or not call.args:
+        return
+    fn = ctx.scope.func
+    if fn is None or fn is not ctx.scope:
+        return
+    canon = ctx.canonical(call.func)
+    if canon is None or is_library(canon):
+        return
+    for i, arg in enumerate(call.args):
+        if isinstance(arg, ast.Starred):
+            break
+        if isinstance(arg, ast.Name) and arg.id in fn.env:
+            prior = fn.env[arg.id]
+            if not isinstance(prior, Res):
+                fn.env[arg.id] = Checked(canon, i, prior)
+
+
 def _on_await(node: ast.AST, ctx: FileContext) -> None:
     ctx.awaited.add(id(node.value))  # type: ignore[attr-defined]
 
@@ -538,4 +611,7 @@ _CORE: dict[type[ast.AST], Handler] = {
     ast.Yield: _on_return,
     ast.YieldFrom: _on_return,
     ast.ClassDef: _on_class,
+    ast.If: _on_if,
+    ast.Assert: _on_assert,
+    ast.Expr: _on_expr,
 }
