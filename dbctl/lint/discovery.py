@@ -3,8 +3,12 @@
 - Directories recurse; the default excludes (``.venv``, ``node_modules``, …) and each
   file's configured ``exclude`` patterns always apply.
 - Inside a git work tree, files tracked by git are always linted; untracked files
-  follow ``.gitignore`` (every level) and ``.git/info/exclude``, as ``git status`` shows
-  them. A nested repository (a directory with its own ``.git``) has its own view.
+  follow ``.gitignore`` (every level), ``.git/info/exclude`` and git's global excludes
+  file (``core.excludesFile``, by default ``$XDG_CONFIG_HOME/git/ignore``), as
+  ``git status`` shows them, with git's precedence: the deepest ``.gitignore`` first,
+  then the shallower ones, ``info/exclude``, the global file; the first that has a
+  matching pattern decides (so a ``!pattern`` re-includes what a shallower file
+  ignores). A nested repository (a directory with its own ``.git``) has its own view.
   Outside a work tree no ``.gitignore`` applies (as ripgrep does). Paths skipped by
   ignore rules are counted (:attr:`Discovery.ignored`).
 - Explicit files are always linted when dbctl understands them (``.py``/``.pyi``/
@@ -13,8 +17,12 @@
 - Only regular files are ever opened (:func:`dbctl.lint.ignore.read_regular`).
 
 Tracked files come from ``git ls-files`` (the index only: git never reads a
-``.gitignore`` for it, so a FIFO named ``.gitignore`` cannot block it), bounded by a
-timeout; when git is missing or fails, ``.gitignore`` applies to every file as before.
+``.gitignore`` for it, so a FIFO named ``.gitignore`` cannot block it) and the global
+excludes file's location from ``git config`` (both at once, bounded by a timeout); dbctl
+reads and matches the ignore files itself. When git is missing or fails (not installed,
+or it refuses the repository, e.g. for "dubious ownership"), which files are tracked
+cannot be known: the ignore rules then apply to every file, tracked ones included (as ripgrep
+applies them), and a note says so once per work tree when they skipped anything.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ from __future__ import annotations
 import os
 import stat
 import subprocess
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +48,8 @@ DEFAULT_EXCLUDES = frozenset(
 )
 PYTHON_SUFFIXES = frozenset({".py", ".pyi", ".pyw"})
 GIT_TIMEOUT = 10.0
+_LS_FILES = ("ls-files", "-z", "--cached")
+_EXCLUDES_FILE = ("config", "--path", "--get", "core.excludesFile")
 _SNIFF = 64 * 1024
 
 Specs = list[tuple[str, Any]]
@@ -52,7 +63,11 @@ class Repo:
     root: str
     tracked: frozenset[str] | None  # absolute paths; None: git could not tell
     tracked_dirs: frozenset[str] = field(default_factory=frozenset)
-    exclude: Any = None  # .git/info/exclude
+    #: the work tree's own ignore files below every .gitignore: the global excludes
+    #: file, then .git/info/exclude (later entries take precedence, as in ``Specs``)
+    excludes: Specs = field(default_factory=list)
+    no_git: str | None = None  # why git could not list the tracked files
+    noted: bool = False  # the note about ``no_git`` was given
 
 
 def _git_dir(root: str) -> str | None:
@@ -68,18 +83,60 @@ def _git_dir(root: str) -> str | None:
     return os.path.normpath(os.path.join(gitdir, common[0].strip())) if common else gitdir
 
 
-def _tracked(root: str) -> frozenset[str] | None:
+def _git(root: str, *commands: tuple[str, ...]) -> list[tuple[int, bytes, bytes]] | str:
+    """Run the git ``commands`` in the work tree ``root`` at the same time, each
+    ``(exit code, stdout, stderr)``; or why git could not run (one line)."""
+    procs: list[subprocess.Popen[bytes]] = []
     try:
-        proc = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z", "--cached"],
-            capture_output=True, timeout=GIT_TIMEOUT, check=False, stdin=subprocess.DEVNULL,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if proc.returncode != 0:
-        return None
-    names = proc.stdout.decode("utf-8", errors="surrogateescape").split("\0")
-    return frozenset(os.path.join(root, *n.split("/")) for n in names if n)
+        for args in commands:
+            procs.append(subprocess.Popen(
+                ["git", "-C", root, *args], stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            ))
+        deadline = time.monotonic() + GIT_TIMEOUT
+        answers = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=max(deadline - time.monotonic(), 0))
+            answers.append((proc.returncode, out, err))
+        return answers
+    except FileNotFoundError:
+        return "git is not installed"
+    except subprocess.TimeoutExpired:
+        return f"git did not answer within {GIT_TIMEOUT:g} s"
+    except OSError as exc:
+        return f"git could not run: {exc.strerror or exc}"
+    finally:
+        for proc in procs:
+            if proc.returncode is None:
+                proc.kill()
+                proc.wait()
+
+
+def _ask_git(root: str) -> tuple[frozenset[str] | None, str | None, str | None]:
+    """The tracked files of the work tree at ``root`` (``None``: git could not tell,
+    with the reason) and the path of git's global excludes file (``None``: none)."""
+    answers = _git(root, _LS_FILES, _EXCLUDES_FILE)
+    if isinstance(answers, str):
+        return None, _default_excludes_file(), answers
+    (code, out, err), (config_code, config_out, _) = answers
+    if config_code == 0 and config_out.strip():
+        excludes_file: str | None = os.path.join(root, os.fsdecode(config_out.rstrip(b"\n")))
+    else:  # 1: not configured (anything else: as git would, use the default)
+        excludes_file = _default_excludes_file()
+    if code != 0:
+        lines = err.decode("utf-8", errors="replace").strip().splitlines()
+        return None, excludes_file, lines[0] if lines else f"git ls-files exited {code}"
+    names = out.decode("utf-8", errors="surrogateescape").split("\0")
+    return frozenset(os.path.join(root, *n.split("/")) for n in names if n), excludes_file, None
+
+
+def _default_excludes_file() -> str | None:
+    """Where git looks for global excludes when ``core.excludesFile`` is not set."""
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    if xdg:
+        return os.path.join(xdg, "git", "ignore")
+    home = os.environ.get("HOME")
+    return os.path.join(home, ".config", "git", "ignore") if home else None
 
 
 def find_repo_root(directory: str) -> str | None:
@@ -135,7 +192,7 @@ class Discovery:
     def _repo(self, root: str) -> Repo:
         repo = self._repos.get(root)
         if repo is None:
-            tracked = _tracked(root)
+            tracked, excludes_file, no_git = _ask_git(root)
             dirs: set[str] = set()
             for path in tracked or ():
                 parent = os.path.dirname(path)
@@ -143,13 +200,29 @@ class Discovery:
                     dirs.add(parent)
                     parent = os.path.dirname(parent)
             gitdir = _git_dir(root)
-            lines = read_text_lines(os.path.join(gitdir, "info", "exclude")) if gitdir else None
-            exclude = (
-                compile_patterns(lines, ".git/info/exclude", self.warnings) if lines else None
-            )
-            repo = Repo(root, tracked, frozenset(dirs), exclude)
+            sources = {  # lowest precedence first
+                excludes_file: excludes_file,
+                gitdir and os.path.join(gitdir, "info", "exclude"): ".git/info/exclude",
+            }
+            excludes: Specs = []
+            for file, source in sources.items():
+                lines = read_text_lines(file) if file else None
+                spec = compile_patterns(lines, source or "", self.warnings) if lines else None
+                if spec is not None:
+                    excludes.append((root, spec))
+            repo = Repo(root, tracked, frozenset(dirs), excludes, no_git)
             self._repos[root] = repo
         return repo
+
+    def _skipped_maybe_tracked(self, repo: Repo) -> None:
+        """Ignore rules skipped a path of ``repo`` without knowing whether git tracks it:
+        say so, once per work tree."""
+        if not repo.noted:
+            repo.noted = True
+            self.warnings.append(
+                f"{self.display(repo.root)}: cannot ask git which files are tracked "
+                f"({repo.no_git}): ignore rules were applied to tracked files too"
+            )
 
     def _gitignore(self, directory: str) -> Any:
         path = os.path.join(directory, ".gitignore")
@@ -209,8 +282,7 @@ class Discovery:
         repo = self._repo(repo_root) if repo_root is not None else None
         specs: Specs = []
         if repo is not None and repo_root is not None:
-            if repo.exclude is not None:
-                specs.append((repo_root, repo.exclude))
+            specs.extend(repo.excludes)
             # .gitignore files of the work tree's root and of the directories down to top
             if top != repo_root:
                 parts = relative(top, repo_root).split("/")
@@ -242,9 +314,7 @@ class Discovery:
         names = {e.name for e in entries}
         if ".git" in names and (repo is None or repo.root != directory):
             repo = self._repo(directory)  # a nested repository: its own view
-            inherited, in_ignored = [], False
-            if repo.exclude is not None:
-                inherited = [(directory, repo.exclude)]
+            inherited, in_ignored = list(repo.excludes), False
         active = inherited
         if repo is not None and ".gitignore" in names:
             own = self._gitignore(directory)
@@ -276,6 +346,8 @@ class Discovery:
             if ignored and not is_tracked:
                 if not in_ignored:
                     self.ignored += 1
+                    if repo is not None and repo.no_git is not None:
+                        self._skipped_maybe_tracked(repo)
                 continue
             if is_dir:
                 subdirs.append((path, ignored))
@@ -300,8 +372,14 @@ class Discovery:
 
 
 def _matches(path: str, is_dir: bool, specs: Specs) -> bool:
+    """Whether ``specs`` ignore ``path``: as git decides, the last (deepest) ignore file
+    with a pattern matching ``path`` has the last word (a ``!`` pattern: not ignored)."""
     suffix = "/" if is_dir else ""
-    return any(spec.match_file(relative(path, base) + suffix) for base, spec in specs)
+    for base, spec in reversed(specs):
+        verdict = spec.check_file(relative(path, base) + suffix).include
+        if verdict is not None:
+            return bool(verdict)
+    return False
 
 
 def relative(path: str, base: str) -> str:

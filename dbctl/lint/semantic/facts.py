@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from dbctl.lint.semantic.kinds import Kind, Res, decode, encode
+from dbctl.lint.semantic.kinds import Attr, Kind, Ref, Res, decode, encode
 
 
 @dataclass(slots=True)
@@ -171,7 +172,8 @@ class ModuleFacts:
     members: list[tuple[Kind, str, Kind]] = field(default_factory=list)
     #: arguments of known kind passed to project callables, for :class:`~.kinds.Param`:
     #: (callee: ``Ref`` of a name or ``Attr`` of a receiver, [(position or -1, keyword
-    #: or "", argument kind)])
+    #: or "", argument kind)]). Cached by the callee's last name, each call as one JSON
+    #: string: the index decodes only the calls of the functions it asks about.
     flows: list[tuple[Kind, list[tuple[int, str, Kind]]]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
@@ -226,23 +228,40 @@ class ModuleFacts:
         return m
 
 
-def encode_flows(flows: list[tuple[Kind, list[tuple[int, str, Kind]]]]) -> list[list[Any]]:
-    return [[encode(callee), [[p, kw, encode(k)] for p, kw, k in args]] for callee, args in flows]
+def callee_name(callee: Kind) -> str | None:
+    """The last name of a callee (``f`` of ``pkg.mod.f``, ``m`` of ``obj.m``)."""
+    if isinstance(callee, Ref):
+        return callee.qualname.rsplit(".", 1)[-1]
+    if isinstance(callee, Attr):
+        return callee.name
+    return None
 
 
-def decode_flows(data: Any) -> list[tuple[Kind, list[tuple[int, str, Kind]]]]:
-    out: list[tuple[Kind, list[tuple[int, str, Kind]]]] = []
-    for callee_data, args_data in data:
+def encode_flows(flows: list[tuple[Kind, list[tuple[int, str, Kind]]]]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for callee, args in flows:
+        name = callee_name(callee)
+        if name is not None:
+            data = [encode(callee), [[p, kw, encode(k)] for p, kw, k in args]]
+            out.setdefault(name, []).append(json.dumps(data, separators=(",", ":")))
+    return out
+
+
+def decode_flow(text: str) -> tuple[Kind, list[tuple[int, str, Kind]]] | None:
+    """One call of :func:`encode_flows` (``None`` when unreadable)."""
+    try:
+        callee_data, args_data = json.loads(text)
         callee = decode(callee_data)
         if callee is None:
-            continue
+            return None
         args: list[tuple[int, str, Kind]] = []
         for p, kw, k in args_data:
             kind = decode(k)
             if kind is not None:
                 args.append((int(p), str(kw), kind))
-        out.append((callee, args))
-    return out
+    except (ValueError, TypeError):
+        return None
+    return callee, args
 
 
 def encode_members(members: list[tuple[Kind, str, Kind]]) -> list[list[Any]]:

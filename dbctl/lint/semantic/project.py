@@ -29,7 +29,7 @@ from dbctl.lint.semantic.conditions import (
     SyncIOValue,
     decode_condition,
 )
-from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_flows, decode_members
+from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_flow, decode_members
 from dbctl.lint.semantic.kinds import (
     Alias,
     Attr,
@@ -104,7 +104,10 @@ class ProjectIndex:
         self._callees: dict[str, tuple[str, ...]] = {}
         self._holds: dict[tuple[str, str], bool] = {}
         #: callee's last name -> (caller module, callee, arguments): built on demand
-        self._flows: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] | None = None
+        #: callee's last name -> (caller module, the call's JSON): built on demand, each
+        #: name's calls decoded when first asked for
+        self._flows: dict[str, list[tuple[str, str]]] | None = None
+        self._flows_of: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] = {}
         self._subs: dict[str, list[tuple[str, str, str]]] | None = None  # base's last name ->
 
     # -- modules -------------------------------------------------------------------------
@@ -465,7 +468,7 @@ class ProjectIndex:
         short = param.func.rsplit(".", 1)[-1]
         if short == "__init__":
             short = param.func.rsplit(".", 2)[-2]  # called as the class
-        for module, callee, args in self._flows_index().get(short, ()):
+        for module, callee, args in self._calls_named(short):
             for position, keyword, kind in args:
                 if keyword != param.name and (keyword or position != param.position):
                     continue
@@ -476,23 +479,27 @@ class ProjectIndex:
                     return r
         return None
 
-    def _flows_index(self) -> dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]]:
-        if self._flows is not None:
-            return self._flows
-        out: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] = {}
-        for module, s in self.summaries.items():
-            raw = s["facts"].get("flows")
-            if not raw or s.get("test") or s.get("alembic"):
-                continue
-            for callee, args in decode_flows(raw):
-                if isinstance(callee, Ref):
-                    short = callee.qualname.rsplit(".", 1)[-1]
-                elif isinstance(callee, Attr):
-                    short = callee.name
-                else:
+    def _calls_named(self, short: str) -> list[tuple[str, Kind, list[tuple[int, str, Kind]]]]:
+        """(caller module, callee, arguments) of the application's calls of callables
+        named ``short`` with arguments of known kind."""
+        done = self._flows_of.get(short)
+        if done is not None:
+            return done
+        if self._flows is None:
+            index: dict[str, list[tuple[str, str]]] = {}
+            for module, s in self.summaries.items():
+                raw = s["facts"].get("flows")
+                if not raw or s.get("test") or s.get("alembic"):
                     continue
-                out.setdefault(short, []).append((module, callee, args))
-        self._flows = out
+                for name, calls in raw.items():
+                    index.setdefault(name, []).extend((module, c) for c in calls)
+            self._flows = index
+        out: list[tuple[str, Kind, list[tuple[int, str, Kind]]]] = []
+        for module, text in self._flows.get(short, ()):
+            flow = decode_flow(text)
+            if flow is not None:
+                out.append((module, *flow))
+        self._flows_of[short] = out
         return out
 
     def callable_key(self, callee: Kind, module: str) -> str | None:
@@ -566,7 +573,7 @@ class ProjectIndex:
         mod, info = self.info(key)
         out: list[str] = []
         for qn in info.calls:
-            callee = self.callable_key(Ref(qn), mod)
+            callee = self.func(qn, mod)
             if callee:
                 out.append(callee)
         for receiver, name in info.method_calls:

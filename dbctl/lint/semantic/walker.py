@@ -585,7 +585,7 @@ def _on_expr(node: ast.AST, ctx: FileContext) -> None:
             break
         if isinstance(arg, ast.Name) and arg.id in fn.env:
             prior = fn.env[arg.id]
-            if not isinstance(prior, Res):
+            if prior is not None and not isinstance(prior, Res | Checked):
                 fn.env[arg.id] = Checked(canon, i, prior)
 
 
