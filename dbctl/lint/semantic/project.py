@@ -109,6 +109,7 @@ class ProjectIndex:
         self._flows: dict[str, list[tuple[str, str]]] | None = None
         self._flows_of: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] = {}
         self._subs: dict[str, list[tuple[str, str, str]]] | None = None  # base's last name ->
+        self._subs_of: dict[str, list[str]] = {}  # class key -> direct subclasses
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -297,11 +298,15 @@ class ProjectIndex:
                     for base in bases:
                         subs.setdefault(base.rsplit(".", 1)[-1], []).append((module, local, base))
             self._subs = subs
+        done = self._subs_of.get(key)
+        if done is not None:  # memoised: asked once per member lookup on the class
+            return done
         out: list[str] = []
         short = key.rsplit(".", 1)[-1]
         for module, local, base in self._subs.get(short, ()):
             if self.cls(base, module) == key:
                 out.append(self._class_key(module, local))
+        self._subs_of[key] = out
         return out
 
     def alias_dep(self, qn: str, from_module: str, depth: int = 0) -> str | None:
