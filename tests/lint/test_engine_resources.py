@@ -11,6 +11,8 @@ import pytest
 
 from dbctl.lint.engine import analyze
 from tests.lint.conftest import FIXTURES, PROJECTS, run_lint
+from tests.lint.test_cache_parallel import CRUD_IO as CRUD
+from tests.lint.test_cache_parallel import ROUTE
 
 
 def _sources() -> list[tuple[str, bytes]]:
@@ -73,26 +75,6 @@ def test_no_cyclic_garbage_even_when_a_walk_fails(
         gc.enable()
     assert any("internal error" in f[-1] for r in reports for f in r["findings"])
     assert leaked == 0
-
-
-CRUD = """from sqlalchemy.orm import Session
-
-
-def get_user(db: Session, uid):
-    return db.get(User, uid)
-"""
-ROUTE = """from fastapi import FastAPI
-from sqlalchemy.orm import Session
-
-from app.crud import get_user
-
-app = FastAPI()
-
-
-@app.get("/u")
-async def read(db: Session):
-    return get_user(db, 1)
-"""
 
 
 @pytest.fixture
