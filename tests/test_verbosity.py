@@ -333,6 +333,8 @@ def test_init_db_seed_and_users(cli: Any, pg: Any, canary_role: tuple[str, str])
         no_canary(default, quiet, verbose)
     page = cli("users", "list", "--url", url, "--limit", "20", "--format", "jsonl", "-q")
     assert page.stderr == "next page: --after 20\n"  # the cursor is data: -q keeps it
+    page = cli("users", "list", "--url", url, "--limit", "20", "--format", "jsonl", "-v")
+    assert "verbose: 20 rows from public.users" in verbose_lines(page.stderr)
     default, quiet, verbose = three(cli, "users", "count", "--url", url)
     assert default.stdout == quiet.stdout == verbose.stdout == "50\n"
     assert quiet.stderr == default.stderr == "" and verbose_lines(verbose.stderr)

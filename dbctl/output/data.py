@@ -9,7 +9,17 @@ from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from dbctl.core.result import envelope
-from dbctl.output import VERBOSITY, escape, info, stderr, stdout, warn, write_json, write_text
+from dbctl.output import (
+    VERBOSITY,
+    detail,
+    escape,
+    info,
+    stderr,
+    stdout,
+    warn,
+    write_json,
+    write_text,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -288,6 +298,8 @@ def render_list_outcome(
         write_text(f"next page: --after {shlex.quote(str(outcome.next_cursor))}\n", sys.stderr)
     if outcome.masked and outcome.rows:
         info(f"masked: {', '.join(outcome.masked)} (--show-secrets to show them)")
+    if not every_row:  # --all says it already
+        detail(f"{outcome.rows} {'row' if outcome.rows == 1 else 'rows'} from {outcome.table}")
 
 
 def render_count(table: str, n: int, fmt: str) -> None:
