@@ -1,0 +1,119 @@
+"""QA: option values and files a new user gets wrong, as the user sees them.
+
+Each case must end at once with a one-line error and exit 2 ("usage or configuration"),
+never wait forever, never be an "internal error", never show the password.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import CANARY
+from tests.prestart.conftest import clean_env, run_dbctl
+
+CLOSED = f"postgresql+asyncpg://app:{CANARY}@127.0.0.1:1/app"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--url", CLOSED, "--wait", "inf"],
+        ["check", "--url", CLOSED, "--wait", "1e300"],
+        ["preflight", ".", "--url", CLOSED, "--wait", "inf"],
+        ["prestart", "--url", CLOSED, "--wait", "inf"],
+        ["prestart", "--url", CLOSED, "--replica-wait", "inf"],
+        ["prestart", "--url", CLOSED, "--replica-wait", "3000000"],
+    ],
+)
+def test_an_endless_wait_is_a_usage_error(tmp_path: Path, args: list[str]) -> None:
+    # `--wait inf` against a closed port used to retry forever ("nothing waits forever");
+    # `--replica-wait inf` was an internal OverflowError, 3000000 a lock_timeout the
+    # server rejects (exit 1, "taking the prestart lock")
+    started = time.monotonic()
+    r = run_dbctl(*args, cwd=tmp_path, timeout=30)
+    assert r.returncode == 2, r.all
+    assert time.monotonic() - started < 20
+    assert r.stdout == ""
+    option = args[-2]
+    assert f"Invalid value for '{option}'" in r.stderr
+    assert "internal error" not in r.stderr and "waiting:" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "shown"),
+    [
+        (f"DATABASE_URL=postgresql://app:{CANARY}@db/app\n".encode(), "no section headers"),
+        (b"[alembic]\nscript_location = m\n[alembic]\n", "section 'alembic' already exists"),
+        (b"\xff\xfe[alembic]\n", "utf-8"),
+    ],
+)
+def test_alembic_config_that_is_not_an_ini_file(tmp_path: Path, content: bytes, shown: str) -> None:
+    # pointing alembic_config at the wrong file (a .env, a pyproject.toml) was an
+    # "internal error: MissingSectionHeaderError"; the line it quotes may hold a password
+    (tmp_path / "wrong.ini").write_bytes(content)
+    env = clean_env(DBCTL_ALEMBIC_CONFIG="wrong.ini")
+    r = run_dbctl("check", "--offline", cwd=tmp_path, env=env, timeout=60)
+    assert r.returncode == 2, r.all
+    assert r.stdout == ""
+    first = r.stderr.splitlines()[0]
+    assert first.startswith("error: cannot read the Alembic configuration wrong.ini: "), r.all
+    assert shown in first
+    assert "internal error" not in r.all
+
+
+@pytest.mark.db
+def test_prestart_with_an_alembic_config_that_is_not_an_ini_file(tmp_path: Path, pg: Any) -> None:
+    (tmp_path / "wrong.ini").write_text(f"DATABASE_URL=postgresql://app:{CANARY}@db/app\n")
+    env = clean_env(DBCTL_ALEMBIC_CONFIG="wrong.ini")
+    r = run_dbctl("prestart", "--url", pg.url, "--wait", "5", cwd=tmp_path, env=env)
+    assert r.returncode == 2, r.all
+    assert r.stderr.splitlines()[0] == (
+        "error: cannot read the Alembic configuration wrong.ini: File contains no section headers."
+    )
+    assert "internal error" not in r.all
+    assert pg.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")[0][0] == 0
+
+
+def test_alembic_config_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "alembic.ini").mkdir()
+    env = clean_env(DBCTL_ALEMBIC_CONFIG="alembic.ini")
+    r = run_dbctl("check", "--offline", cwd=tmp_path, env=env)
+    assert r.returncode == 2, r.all
+    assert "alembic_config (env DBCTL_*) is a directory: alembic.ini" in r.stderr
+
+
+def test_env_file_that_is_a_pipe(tmp_path: Path) -> None:
+    # `--env-file <(vault read …)` hands dbctl a pipe: it exists, it is not "not found"
+    os.mkfifo(tmp_path / "secrets.env")
+    r = run_dbctl("config", "--env-file", "secrets.env", cwd=tmp_path, timeout=30)
+    assert r.returncode == 2, r.all
+    assert r.stderr.splitlines()[0] == (
+        "error: env file is not a regular file (a pipe or device): secrets.env"
+    )
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda p: None, "seed file not found: rows.json"),
+        (lambda p: os.mkfifo(p), "seed file is not a regular file (a pipe or device): rows.json"),
+        (lambda p: p.mkdir(), "seed file is a directory: rows.json"),
+        (lambda p: p.with_suffix(".txt").write_text("x"), "cannot tell the format of rows.txt"),
+    ],
+)
+def test_init_db_checks_its_seed_file_before_connecting(
+    tmp_path: Path, make: object, message: str
+) -> None:
+    # as `dbctl seed` and `dbctl prestart --seed` do: a seed file that cannot be loaded
+    # is exit 2 at once, not "connection refused" (exit 3) or a rollback after the DDL
+    path = tmp_path / "rows.json"
+    make(path)  # type: ignore[operator]
+    name = "rows.txt" if message.endswith("rows.txt") else "rows.json"
+    r = run_dbctl("init-db", "--seed", name, "--url", CLOSED, cwd=tmp_path, timeout=30)
+    assert r.returncode == 2, r.all
+    assert r.stderr.splitlines()[0] == f"error: {message}"
