@@ -19,7 +19,8 @@ LIBRARY_FOLDER = REACH / "library_folder"
 def test_every_family_is_here() -> None:
     assert {p.stem for p in FAMILIES} >= {
         "attributes", "factories", "annotations", "instances", "reflection", "awaited",
-        "async_classes", "legitimate_sync", "name_only",
+        "async_classes", "legitimate_sync", "name_only", "closures", "arguments",
+        "class_attributes",
     }
 
 

@@ -8,7 +8,7 @@ from typing import ClassVar
 from dbctl.lint.entrypoints import cli_coroutines
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
-from dbctl.lint.semantic.conditions import SyncIO, SyncIOMethod
+from dbctl.lint.semantic.conditions import SyncIO, SyncIOMethod, SyncIOValue
 from dbctl.lint.semantic.kinds import Res
 from dbctl.lint.semantic.model import FileContext
 from dbctl.lint.semantic.nodes import arg_or_keyword
@@ -38,9 +38,15 @@ class BlockingDbCallInAsyncDef(Rule):
     annotation (`def get_session() -> Session`, `Iterator[Session]`), a FastAPI
     dependency, an attribute assigned elsewhere (`self.session`, `request.state.db` set
     in middleware, `app.state.pool` set in the lifespan), methods of project classes
-    (`repo.list_users()` whose `__init__` opened a sync pool), reflection
-    (`sqlalchemy.inspect(engine)`, `.get_table_names()`) and DDL
-    (`metadata.create_all(engine)`), across modules. An awaited call is never reported,
+    (`repo.list_users()` whose `__init__` opened a sync pool), class attributes declared
+    in the class body (`session_maker: ClassVar[sessionmaker]`, also through a type alias),
+    reflection (`sqlalchemy.inspect(engine)`, `.get_table_names()`) and DDL
+    (`metadata.create_all(engine)`), across modules. Functions passed around as values
+    count too: a sync closure a factory returns and async code calls
+    (`requires_access(...)(request)`), a function or bound method passed as a callback
+    and called through the parameter, and an unannotated parameter is whatever the
+    application's callers pass (tests and migrations do not count); a parameter's
+    annotation keeps its kind when the function reassigns it. An awaited call is never reported,
     nor are the `Async*` classes; when the only evidence is a name (`db.query()` with `db`
     unannotated), nothing is.
 
@@ -109,6 +115,14 @@ class BlockingDbCallInAsyncDef(Rule):
                     cls, node, f"`.{func.attr}()` does blocking database I/O and is called "
                     f"{where}", [SyncIOMethod(base, func.attr)],
                 )
+        elif canon is None:  # a value called: a closure a factory returned, a callback
+            value = ctx.kind_of(func)
+            if value is not None and not isinstance(value, Res):
+                ctx.defer(
+                    cls, node, f"`{_callee_text(func)}` runs a sync function that does "
+                    f"blocking database I/O {where}", [SyncIOValue(value)],
+                )
+            return
         if canon is None or is_library(canon):
             if sqla_last(canon) == INSPECT:  # sqlalchemy.inspect(engine) connects
                 ctx.check_kind(
@@ -122,6 +136,15 @@ class BlockingDbCallInAsyncDef(Rule):
             cls, node, f"`{short}()` does blocking database I/O and is called {where}",
             [SyncIO(canon)],
         )
+
+
+def _callee_text(func: ast.expr) -> str:
+    """``name(…)`` / ``factory(…)(…)`` for a message."""
+    if isinstance(func, ast.Name):
+        return f"{func.id}(…)"
+    if isinstance(func, ast.Call):
+        return f"{_callee_text(func.func)}(…)"
+    return "(…)(…)"
 
 
 def _what(method: str) -> str:

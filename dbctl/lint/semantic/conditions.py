@@ -34,6 +34,14 @@ class SyncIOMethod:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncIOValue:
+    """Calling ``value`` (a closure a factory returned, a callback parameter) runs a
+    sync project function doing database I/O."""
+
+    value: Kind
+
+
+@dataclass(frozen=True, slots=True)
 class Handler:
     """``qualname`` is a route, dependency, middleware or lifespan handler."""
 
@@ -61,7 +69,10 @@ class AsyncReached:
     qualname: str
 
 
-Condition = KindIn | SyncIOMethod | SyncIO | Handler | Dependency | NotGenerator | AsyncReached
+Condition = (
+    KindIn | SyncIOMethod | SyncIOValue | SyncIO | Handler | Dependency | NotGenerator
+    | AsyncReached
+)
 _BY_TAG: dict[str, type[SyncIO | Handler | Dependency | NotGenerator | AsyncReached]] = {
     "sync_io": SyncIO,
     "handler": Handler,
@@ -77,6 +88,8 @@ def encode_condition(cond: Condition) -> list[Any]:
         return ["kind_in", encode(cond.kind), *sorted(cond.wanted)]
     if isinstance(cond, SyncIOMethod):
         return ["sync_io_method", encode(cond.receiver), cond.name]
+    if isinstance(cond, SyncIOValue):
+        return ["sync_io_value", encode(cond.value)]
     return [_TAG[type(cond)], cond.qualname]
 
 
@@ -93,6 +106,9 @@ def decode_condition(data: list[Any]) -> Condition | None:
     if tag == "sync_io_method":
         kind = decode(data[1]) if len(data) > 2 else None
         return SyncIOMethod(kind, data[2]) if kind is not None else None
+    if tag == "sync_io_value":
+        kind = decode(data[1]) if len(data) > 1 else None
+        return SyncIOValue(kind) if kind is not None else None
     cls = _BY_TAG.get(tag)
     return cls(data[1]) if cls is not None and len(data) > 1 else None
 

@@ -40,6 +40,8 @@ class FuncFacts:
     calls: list[str] = field(default_factory=list)  # canonical names it calls
     #: methods it calls on values of known kind (``repo.list_users()``): (receiver, name)
     method_calls: list[tuple[Kind, str]] = field(default_factory=list)
+    #: values of symbolic kind it calls (``make_check(x)(request)``, a callback parameter)
+    value_calls: list[Kind] = field(default_factory=list)
     uses: list[str] = field(default_factory=list)  # module-level names it loads (canonical)
     io: list[BlockingCall] = field(default_factory=list)
     ret: list[Kind] = field(default_factory=list)  # kinds it returns or yields
@@ -70,6 +72,8 @@ class FuncFacts:
             out["gen"] = True
         if self.method_calls:
             out["mcalls"] = [[encode(k), name] for k, name in self.method_calls]
+        if self.value_calls:
+            out["vcalls"] = [encode(k) for k in self.value_calls]
         if self.returns is not None:
             out["returns"] = encode(self.returns)
         return out
@@ -93,6 +97,7 @@ class FuncFacts:
             kind = decode(k)
             if kind is not None:
                 f.method_calls.append((kind, name))
+        f.value_calls = _kinds(data.get("vcalls"))
         f.returns = decode(data.get("returns"))
         return f
 
@@ -155,6 +160,10 @@ class ModuleFacts:
     #: other attribute assignments (``request.state.db = …``, ``app.state.pool = …``):
     #: (owner kind, attribute, value kind)
     members: list[tuple[Kind, str, Kind]] = field(default_factory=list)
+    #: arguments of known kind passed to project callables, for :class:`~.kinds.Param`:
+    #: (callee: ``Ref`` of a name or ``Attr`` of a receiver, [(position or -1, keyword
+    #: or "", argument kind)])
+    flows: list[tuple[Kind, list[tuple[int, str, Kind]]]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"imports": self.imports}
@@ -182,6 +191,8 @@ class ModuleFacts:
             }
         if self.members:
             out["members"] = encode_members(self.members)
+        if self.flows:
+            out["flows"] = encode_flows(self.flows)
         return out
 
     @classmethod
@@ -204,6 +215,25 @@ class ModuleFacts:
             m.class_members[c] = {a: _kinds(ks) for a, ks in attrs.items()}
         m.members = decode_members(data.get("members", ()))
         return m
+
+
+def encode_flows(flows: list[tuple[Kind, list[tuple[int, str, Kind]]]]) -> list[list[Any]]:
+    return [[encode(callee), [[p, kw, encode(k)] for p, kw, k in args]] for callee, args in flows]
+
+
+def decode_flows(data: Any) -> list[tuple[Kind, list[tuple[int, str, Kind]]]]:
+    out: list[tuple[Kind, list[tuple[int, str, Kind]]]] = []
+    for callee_data, args_data in data:
+        callee = decode(callee_data)
+        if callee is None:
+            continue
+        args: list[tuple[int, str, Kind]] = []
+        for p, kw, k in args_data:
+            kind = decode(k)
+            if kind is not None:
+                args.append((int(p), str(kw), kind))
+        out.append((callee, args))
+    return out
 
 
 def encode_members(members: list[tuple[Kind, str, Kind]]) -> list[list[Any]]:

@@ -8,8 +8,11 @@ result of calling a value, :class:`Method` the result of a method call, :class:`
 an attribute of a value (``self.pool``, ``request.state.db``: a member of its owner),
 :class:`Dep` what a FastAPI dependency yields or returns, :class:`Alias` a dependency
 alias such as ``SessionDep = Annotated[Session, Depends(f)]`` defined elsewhere.
-:class:`Instance` (an instance of a project class) is what symbolic kinds may resolve
-to besides concrete ones: its attributes are the members its methods assign.
+:class:`Param` an unannotated parameter (what the application's callers pass).
+:class:`Instance` (an instance of a project class) and :class:`Func` (a project function
+as a value: a closure a factory returns, a callback passed as an argument) are what
+symbolic kinds may resolve to besides concrete ones: an instance's attributes are the
+members its methods assign, calling a function gives what it returns.
 
 :func:`encode` / :func:`decode` are the one codec between kinds and the JSON of the
 lint cache.
@@ -85,6 +88,25 @@ class Instance:
 
 
 @dataclass(frozen=True, slots=True)
+class Func:
+    """A project function as a value (``return inner``, ``callback=Pool.get_name``):
+    ``qualname`` is its key (``module.qualname``, canonical). Calling it runs it."""
+
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    """An unannotated parameter (``name``, at ``position`` among the positional ones as a
+    caller passes them; -1 if keyword-only) of the project function ``func``: whatever
+    its callers in the application pass."""
+
+    func: str
+    name: str
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
 class Dep:
     """What the dependency (a project function) ``qualname`` yields or returns."""
 
@@ -98,10 +120,10 @@ class Alias:
     qualname: str
 
 
-Symbolic = Ref | Call | Method | Attr | Instance | Dep | Alias
+Symbolic = Ref | Call | Method | Attr | Instance | Func | Param | Dep | Alias
 Kind = Res | Symbolic
 #: what a kind resolves to once every module is known
-Resolved = Res | Instance
+Resolved = Res | Instance | Func
 
 
 def encode(kind: Kind | None) -> Any:
@@ -119,6 +141,10 @@ def encode(kind: Kind | None) -> Any:
         return ["t", kind.name, encode(kind.base)]
     if isinstance(kind, Instance):
         return ["i", kind.qualname]
+    if isinstance(kind, Func):
+        return ["f", kind.qualname]
+    if isinstance(kind, Param):
+        return ["p", kind.func, kind.name, kind.position]
     if isinstance(kind, Dep):
         return ["d", kind.qualname]
     return ["a", kind.qualname]
@@ -148,10 +174,14 @@ def decode(data: Any) -> Kind | None:
             return Attr(data[1], base) if base is not None else None
         if tag == "i":
             return Instance(data[1])
+        if tag == "f":
+            return Func(data[1])
+        if tag == "p":
+            return Param(data[1], data[2], int(data[3]))
         if tag == "d":
             return Dep(data[1])
         if tag == "a":
             return Alias(data[1])
-    except IndexError:
+    except (IndexError, TypeError, ValueError):
         return None
     return None

@@ -23,9 +23,11 @@ from dbctl.lint.semantic.kinds import (
     Attr,
     Call,
     Dep,
+    Func,
     Instance,
     Kind,
     Method,
+    Param,
     Ref,
     Res,
 )
@@ -52,7 +54,7 @@ from dbctl.lint.semantic.vocabulary import (
 if TYPE_CHECKING:
     from dbctl.lint.rule import Rule
 
-_BUILTINS = frozenset(dir(builtins))
+_BUILTINS = BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 @dataclass(slots=True)
@@ -68,14 +70,19 @@ class Scope:
     info: FuncFacts | None = None  # the function's facts
     func: Scope | None = None  # the innermost function scope (this one, if a function)
     names: set[str] = field(default_factory=set)  # names loaded in this function
+    #: names whose kind an annotation declares: a later assignment of a value of
+    #: unknown or symbolic kind does not change it (``if store is None: store = get()``)
+    declared: set[str] = field(default_factory=set)
 
 
 def root_name(kind: Kind) -> str:
     """The first component of the qualified name a symbolic kind starts from."""
     while isinstance(kind, Call | Method | Attr):
         kind = kind.base
-    if isinstance(kind, Ref | Dep | Alias | Instance):
+    if isinstance(kind, Ref | Dep | Alias | Instance | Func):
         return kind.qualname.split(".", 1)[0]
+    if isinstance(kind, Param):
+        return kind.func.split(".", 1)[0]
     return ""
 
 
@@ -304,7 +311,7 @@ class FileContext:
                         dep = dep or self.depends_target(extra)
                     ann = ann.slice.elts[0]
                     continue
-                if last == "Optional":
+                if last in _TRANSPARENT:  # Optional[T], ClassVar[T], Final[T]
                     ann = ann.slice
                     continue
                 return None, dep, False
@@ -386,8 +393,14 @@ class FileContext:
                 if refs:
                     self.facts.sym_deps[name] = refs
             return
-        if isinstance(scope.node, ast.ClassDef):
+        if isinstance(scope.node, ast.ClassDef):  # a class attribute: a member of the class
+            if kind is not None and scope.qualname in self.facts.classes:
+                self.facts.class_members.setdefault(scope.qualname, {}).setdefault(
+                    name, []
+                ).append(kind)
             return
+        if name in scope.declared and not isinstance(kind, Res):
+            return  # the annotation's kind stays
         scope.env[name] = kind
 
     def _refs_in(self, node: ast.AST) -> list[str]:
@@ -438,6 +451,9 @@ class FileContext:
     def func_canonical(self, scope: Scope | None = None) -> str | None:
         scope = scope or self.function
         return f"{self.module}.{scope.qualname}" if scope is not None else None
+
+
+_TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
 
 
 def _is_none(node: ast.AST) -> bool:

@@ -26,17 +26,20 @@ from dbctl.lint.semantic.conditions import (
     NotGenerator,
     SyncIO,
     SyncIOMethod,
+    SyncIOValue,
     decode_condition,
 )
-from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_members
+from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_flows, decode_members
 from dbctl.lint.semantic.kinds import (
     Alias,
     Attr,
     Call,
     Dep,
+    Func,
     Instance,
     Kind,
     Method,
+    Param,
     Ref,
     Res,
     Resolved,
@@ -99,6 +102,8 @@ class ProjectIndex:
         self._methods: dict[tuple[str, str], str | None] = {}
         self._callees: dict[str, tuple[str, ...]] = {}
         self._holds: dict[tuple[str, str], bool] = {}
+        #: callee's last name -> (caller module, callee, arguments): built on demand
+        self._flows: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] | None = None
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -160,7 +165,7 @@ class ProjectIndex:
         if dot and "." not in rest and head in m.symbols:  # a method of a module-level object
             owner = self.resolve(m.symbols[head], mod, depth + 1)
             return self.method(owner.qualname, rest) if isinstance(owner, Instance) else None
-        target = m.imports.get(local)
+        target = _imported(m, local)
         if target and target != qn:
             return self.func(target, mod, depth + 1)
         return None
@@ -175,7 +180,7 @@ class ProjectIndex:
         m = self.facts(mod)
         if local in m.classes:
             return self._class_key(mod, local)
-        target = m.imports.get(local)
+        target = _imported(m, local)
         if target and target != qn:
             return self.cls(target, mod, depth + 1)
         return None
@@ -252,7 +257,7 @@ class ProjectIndex:
             if known is not None or owner not in NAMESPACES:
                 return known
             candidates.extend(self._shared_members().get((owner.value, name), ()))
-        else:
+        elif isinstance(owner, Instance):
             for key, mod, local in self._mro(owner.qualname):
                 own = self.facts(mod).class_members.get(local, {}).get(name, ())
                 candidates.extend((mod, kind) for kind in own)
@@ -261,6 +266,9 @@ class ProjectIndex:
             r = self.resolve(kind, mod, depth + 1)
             if r is not None:
                 return r
+        if isinstance(owner, Instance):  # a bound method as a value
+            method = self.method(owner.qualname, name)
+            return Func(method) if method is not None else None
         return None
 
     def alias_dep(self, qn: str, from_module: str, depth: int = 0) -> str | None:
@@ -324,7 +332,14 @@ class ProjectIndex:
             return self._ref_kind(kind.qualname, from_module, depth)
         if isinstance(kind, Instance):
             key = self.cls(kind.qualname, from_module)
-            return Instance(key) if key is not None else None
+            if key is not None:
+                return Instance(key)
+            # not a class: maybe a type alias (``SessionMaker = sessionmaker | async_sessionmaker``)
+            return self.resolve(Alias(kind.qualname), from_module, depth + 1)
+        if isinstance(kind, Param):
+            return self._param_kind(kind, depth)
+        if isinstance(kind, Func):
+            return kind
         if isinstance(kind, Attr):
             owner = self.resolve(kind.base, from_module, depth + 1)
             return self._member(owner, kind.name, depth) if owner is not None else None
@@ -337,6 +352,8 @@ class ProjectIndex:
                 if key is not None:
                     return self._ret_kind(key, depth)
             base = self.resolve(kind.base, from_module, depth + 1)
+            if isinstance(base, Func):  # calling a closure or a callback
+                return self._ret_kind(base.qualname, depth)
             return CALL_RESULT.get(base) if isinstance(base, Res) else None
         if isinstance(kind, Alias):
             n = self.normalize(kind.qualname, from_module)
@@ -361,10 +378,13 @@ class ProjectIndex:
             base = self.resolve(kind.base, from_module, depth + 1)
             if isinstance(base, Instance):
                 key = self.method(base.qualname, kind.name)
-                return self._ret_kind(key, depth) if key is not None else None
-            if base is not None:
+                if key is not None:
+                    return self._ret_kind(key, depth)
+                # a callable member: self.session_maker(), self.make_session()
+                return self.resolve(Call(Attr(kind.name, kind.base)), from_module, depth + 1)
+            if isinstance(base, Res):
                 return METHOD_RESULT.get((base, kind.name))
-            if isinstance(kind.base, Ref):  # module.function(...) or module.factory(...)
+            if base is None and isinstance(kind.base, Ref):  # module.function(...)
                 ref = Ref(f"{kind.base.qualname}.{kind.name}")
                 return self.resolve(Call(ref), from_module, depth + 1)
             return None
@@ -378,7 +398,9 @@ class ProjectIndex:
         m = self.facts(mod)
         if local in m.symbols:
             return self.resolve(m.symbols[local], mod, depth + 1)
-        target = m.imports.get(local)
+        if local in m.funcs:  # a function as a value
+            return Func(self._key(mod, local))
+        target = _imported(m, local)
         if target and target != qn:
             return self.resolve(Ref(target), mod, depth + 1)
         head, dot, rest = local.partition(".")
@@ -398,6 +420,52 @@ class ProjectIndex:
             if r:
                 return r
         return self.resolve(info.returns, mod, depth + 1)
+
+    def _param_kind(self, param: Param, depth: int) -> Resolved | None:
+        """What the application's callers pass for an unannotated parameter: the first
+        argument whose kind resolves (tests and Alembic migrations do not count)."""
+        short = param.func.rsplit(".", 1)[-1]
+        if short == "__init__":
+            short = param.func.rsplit(".", 2)[-2]  # called as the class
+        for module, callee, args in self._flows_index().get(short, ()):
+            for position, keyword, kind in args:
+                if keyword != param.name and (keyword or position != param.position):
+                    continue
+                if self.callable_key(callee, module) != param.func:
+                    break
+                r = self.resolve(kind, module, depth + 1)
+                if r is not None:
+                    return r
+        return None
+
+    def _flows_index(self) -> dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]]:
+        if self._flows is not None:
+            return self._flows
+        out: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] = {}
+        for module, s in self.summaries.items():
+            raw = s["facts"].get("flows")
+            if not raw or s.get("test") or s.get("alembic"):
+                continue
+            for callee, args in decode_flows(raw):
+                if isinstance(callee, Ref):
+                    short = callee.qualname.rsplit(".", 1)[-1]
+                elif isinstance(callee, Attr):
+                    short = callee.name
+                else:
+                    continue
+                out.setdefault(short, []).append((module, callee, args))
+        self._flows = out
+        return out
+
+    def callable_key(self, callee: Kind, module: str) -> str | None:
+        """The key of the project function a callable value runs (a function, a bound
+        method, a class's ``__init__``, a closure a factory returned)."""
+        if isinstance(callee, Ref):
+            key = self.func(callee.qualname, module)
+            if key is not None:
+                return key
+        r = self.resolve(callee, module)
+        return r.qualname if isinstance(r, Func) else None
 
     # -- roles ---------------------------------------------------------------------------
     @cached_property
@@ -460,11 +528,15 @@ class ProjectIndex:
         mod, info = self.info(key)
         out: list[str] = []
         for qn in info.calls:
-            callee = self.func(qn, mod)
+            callee = self.callable_key(Ref(qn), mod)
             if callee:
                 out.append(callee)
         for receiver, name in info.method_calls:
             callee = self.method_of(receiver, name, mod)
+            if callee:
+                out.append(callee)
+        for value in info.value_calls:
+            callee = self.callable_key(value, mod)
             if callee:
                 out.append(callee)
         self._callees[key] = result = tuple(out)
@@ -532,7 +604,10 @@ class ProjectIndex:
         if isinstance(cond, SyncIOMethod):
             key = self.method_of(cond.receiver, cond.name, module)
             return key is not None and not self.info(key)[1].is_async and self.sync_io(key)
-        key = self.func(cond.qualname, module)
+        if isinstance(cond, SyncIOValue):
+            key = self.callable_key(cond.value, module)
+            return key is not None and not self.info(key)[1].is_async and self.sync_io(key)
+        key = self.callable_key(Ref(cond.qualname), module)
         if key is None:
             return False
         if isinstance(cond, SyncIO):
@@ -597,6 +672,17 @@ class ProjectIndex:
                 out.append((key, uses))
         out.sort(key=lambda item: (not self.info(item[0])[1].is_async, item[0]))
         return out
+
+
+def _imported(m: ModuleFacts, local: str) -> str | None:
+    """The canonical name ``local`` (``Pool`` or ``Pool.get_team``) has in ``m`` through
+    an import of it or of its first component (a package re-exporting a class)."""
+    target = m.imports.get(local)
+    if target is None:
+        head, dot, rest = local.partition(".")
+        if dot and head in m.imports:
+            target = f"{m.imports[head]}.{rest}"
+    return target
 
 
 def _closest(cands: list[str], from_module: str) -> str:

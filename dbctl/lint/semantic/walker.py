@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.context import settings_defaults
 from dbctl.lint.semantic.facts import BlockingCall, FuncFacts
-from dbctl.lint.semantic.kinds import Dep, Instance, Kind, Res
-from dbctl.lint.semantic.model import FileContext, Scope, root_name
+from dbctl.lint.semantic.kinds import Attr, Dep, Instance, Kind, Param, Ref, Res
+from dbctl.lint.semantic.model import BUILTIN_NAMES, FileContext, Scope, root_name
 from dbctl.lint.semantic.nodes import arg_or_keyword, keyword
 from dbctl.lint.semantic.vocabulary import (
     ADD_ROUTE,
@@ -205,6 +205,8 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
         return lam
     assert isinstance(node, _FUNC_TYPES)
     qn = f"{parent.qualname}.{node.name}" if parent.qualname else node.name
+    if parent.func is parent and parent.info is not None:  # a nested def: a local value
+        parent.env[node.name] = Ref(f"{ctx.module}.{qn}")
     scope = Scope(qn, isinstance(node, ast.AsyncFunctionDef), node, parent)
     scope.func = scope
     ctx.scope = parent
@@ -228,7 +230,12 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
     pairs = list(zip((*args.posonlyargs, *args.args), defaults, strict=False)) + list(
         zip(args.kwonlyargs, args.kw_defaults, strict=False)
     )
-    for a, default in pairs:
+    # an unannotated parameter is whatever the callers pass: positions as a call of the
+    # function (or of the bound method, or of the class for __init__) counts them
+    shift = 1 if positional_self(node, ctx, parent) else 0
+    n_positional = len(args.posonlyargs) + len(args.args)
+    fkey = f"{ctx.module}.{qn}"
+    for i, (a, default) in enumerate(pairs):
         kind, dep, is_alias = ctx.annotation(a.annotation)
         if not dep:
             dep, is_alias = ctx.depends_target(default), False
@@ -236,8 +243,26 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
             (info.alias_deps if is_alias else info.deps).append(dep)
             if kind is None:
                 kind = Dep(dep)
-        env[a.arg] = kind or implicit.get(a.arg)
+        if kind is not None:
+            scope.declared.add(a.arg)
+        else:
+            kind = implicit.get(a.arg)
+            if kind is None and i >= shift:
+                kind = Param(fkey, a.arg, i - shift if i < n_positional else -1)
+        env[a.arg] = kind
     return scope
+
+
+def positional_self(
+    node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext, parent: Scope
+) -> bool:
+    """Is the first positional parameter bound by the call (a method's ``self``, a
+    classmethod's ``cls``)?"""
+    if not isinstance(parent.node, ast.ClassDef):
+        return False
+    return not any(
+        (ctx.canonical(d) or "").rsplit(".", 1)[-1] == "staticmethod" for d in node.decorator_list
+    )
 
 
 def _implicit_params(
@@ -308,9 +333,13 @@ def _on_import_from(node: ast.AST, ctx: FileContext) -> None:
 
 def _on_assign(node: ast.AST, ctx: FileContext) -> None:
     if isinstance(node, ast.Assign):
-        if ctx.scope.node is None and isinstance(node.value, ast.Subscript):
+        if ctx.scope.node is None and (
+            isinstance(node.value, ast.Subscript) or _is_union(node.value)
+        ):  # a dependency alias (Annotated[T, Depends(f)]) or a type alias (A | B)
             alias_kind, alias_dep, _ = ctx.annotation(node.value)
-            if alias_kind or alias_dep:
+            if alias_dep or isinstance(alias_kind, Res) or (
+                alias_kind is not None and isinstance(node.value, ast.Subscript)
+            ):
                 for t in node.targets:
                     if isinstance(t, ast.Name):
                         ctx.facts.aliases[t.id] = (alias_kind, alias_dep or "")
@@ -318,10 +347,18 @@ def _on_assign(node: ast.AST, ctx: FileContext) -> None:
         for t in node.targets:
             ctx.bind(t, node.value, kind)
     elif isinstance(node, ast.AnnAssign):
+        declared = ctx.annotation(node.annotation)[0]
         kind = ctx.kind_of(node.value) if node.value is not None else None
-        if kind is None:
-            kind = ctx.annotation(node.annotation)[0]
+        if kind is None or isinstance(declared, Res):
+            kind = declared
         ctx.bind(node.target, node.value, kind)
+        scope = ctx.scope
+        if declared is not None and isinstance(node.target, ast.Name) and scope.func is scope:
+            scope.declared.add(node.target.id)
+
+
+def _is_union(node: ast.AST) -> bool:
+    return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
 
 
 def _on_with(node: ast.AST, ctx: FileContext) -> None:
@@ -371,6 +408,16 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
         if recv and target:
             ctx.facts.extra_routes.append((recv, target))
     fn = ctx.scope.func
+    callee: Kind | None = None  # a project callable, for the flows of its arguments
+    if canon is not None:
+        if not is_library(canon):
+            callee = Ref(canon)
+    elif attr is not None:
+        base_kind = ctx.kind_of(func.value)  # type: ignore[attr-defined]
+        if base_kind is not None and not isinstance(base_kind, Res):
+            callee = Attr(attr, base_kind)
+    if callee is not None and (node.args or node.keywords) and not (ctx.is_test or ctx.is_alembic):
+        _flows(node, ctx, callee)
     if fn is None or fn.info is None:
         return
     info = fn.info
@@ -384,6 +431,10 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
             bind = ctx.kind_of(arg_or_keyword(node, 0, "subject"))
             if bind is not None:
                 info.io.append(BlockingCall(bind, INSPECT_BLOCKS_ON))
+    elif attr is None:  # a value called: a closure a factory returned, a callback
+        value = ctx.kind_of(func)
+        if value is not None and not isinstance(value, Res):
+            info.value_calls.append(value)
     if attr is None:
         return
     if attr == "dispose":
@@ -402,6 +453,30 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
         kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
         if kind is not None:
             info.io.append(BlockingCall(kind, DDL_SYNC_BINDS))
+
+
+def _flows(node: ast.Call, ctx: FileContext, callee: Kind) -> None:
+    """Record the arguments of known kind a call passes to a project callable."""
+    args: list[tuple[int, str, Kind]] = []
+    for i, a in enumerate(node.args):
+        if isinstance(a, ast.Starred):
+            break
+        kind = ctx.kind_of(a)
+        if kind is not None and not _builtin_ref(kind, ctx):
+            args.append((i, "", kind))
+    for kw in node.keywords:
+        if kw.arg is not None:
+            kind = ctx.kind_of(kw.value)
+            if kind is not None and not _builtin_ref(kind, ctx):
+                args.append((-1, kw.arg, kind))
+    if args:
+        ctx.facts.flows.append((callee, args))
+
+
+def _builtin_ref(kind: Kind, ctx: FileContext) -> bool:
+    return isinstance(kind, Ref) and kind.qualname.startswith(ctx.module) and (
+        kind.qualname[len(ctx.module) + 1 :] in BUILTIN_NAMES
+    )
 
 
 def _on_name(node: ast.AST, ctx: FileContext) -> None:
