@@ -7,6 +7,8 @@ never wait forever, never be an "internal error", never show the password.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -117,3 +119,33 @@ def test_init_db_checks_its_seed_file_before_connecting(
     r = run_dbctl("init-db", "--seed", name, "--url", CLOSED, cwd=tmp_path, timeout=30)
     assert r.returncode == 2, r.all
     assert r.stderr.splitlines()[0] == f"error: {message}"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["check", "--engine", "appdb:engine"],
+        ["init-db", "--dry-run", "--models", "appdb:Base"],
+    ],
+)
+def test_the_apps_import_error_does_not_show_its_password(tmp_path: Path, args: list[str]) -> None:
+    # an app module that fails at import often names its URL (a settings check, an engine
+    # built at import); dbctl masked it only when it was dbctl's own configured password
+    (tmp_path / "appdb.py").write_text(
+        f'raise RuntimeError("cannot reach postgresql://app:{CANARY}@db:5432/app")\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "dbctl", *args],
+        cwd=tmp_path,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.splitlines()[0] == (
+        "error: cannot import "
+        + ("engine" if "--engine" in args else "models")
+        + " module 'appdb': RuntimeError: cannot reach postgresql://app:***@db:5432/app"
+    )
+    assert CANARY not in proc.stdout + proc.stderr
