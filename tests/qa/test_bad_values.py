@@ -6,6 +6,7 @@ never wait forever, never be an "internal error", never show the password.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -149,3 +150,15 @@ def test_the_apps_import_error_does_not_show_its_password(tmp_path: Path, args: 
         + " module 'appdb': RuntimeError: cannot reach postgresql://app:***@db:5432/app"
     )
     assert CANARY not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("command", [["check"], ["preflight", "."]])
+def test_the_verdict_after_waiting_counts_the_wait(tmp_path: Path, command: list[str]) -> None:
+    # "fail (exit 3) in 1 ms" after five seconds of `waiting:` lines: the report's
+    # duration was the last attempt's only
+    r = run_dbctl(*command, "--url", CLOSED, "--wait", "2", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 3, r.all
+    assert r.stderr.count("waiting: attempt") >= 2
+    doc = json.loads(r.stdout)
+    check = doc.get("check", doc)
+    assert check["duration_ms"] >= 1900
