@@ -27,16 +27,14 @@ BackendOpt = Annotated[
 @sandbox_app.command(
     "run",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True},
+    options_metavar="[OPTIONS] -- CMD [ARGS]...",
 )
 def run(
     ctx: typer.Context,
     *,
     backend: BackendOpt = BackendChoice.auto,
 ) -> None:
-    """Start a sandbox, run CMD with DATABASE_URL set, stop it; exit with CMD's code.
-
-    Usage: dbctl sandbox run -- CMD [ARGS...]
-    """
+    """Start a sandbox, run CMD with DATABASE_URL set, stop it; exit with CMD's code."""
     from dbctl.core.sandbox import run_with_sandbox
     from dbctl.errors import UsageError
 

@@ -162,3 +162,9 @@ def test_the_verdict_after_waiting_counts_the_wait(tmp_path: Path, command: list
     doc = json.loads(r.stdout)
     check = doc.get("check", doc)
     assert check["duration_ms"] >= 1900
+
+
+def test_sandbox_run_usage_names_the_command(tmp_path: Path) -> None:
+    r = run_dbctl("sandbox", "run", "--help", cwd=tmp_path)
+    assert r.returncode == 0, r.all
+    assert r.stdout.splitlines()[0] == "Usage: dbctl sandbox run [OPTIONS] -- CMD [ARGS]..."
