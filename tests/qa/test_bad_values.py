@@ -168,3 +168,15 @@ def test_sandbox_run_usage_names_the_command(tmp_path: Path) -> None:
     r = run_dbctl("sandbox", "run", "--help", cwd=tmp_path)
     assert r.returncode == 0, r.all
     assert r.stdout.splitlines()[0] == "Usage: dbctl sandbox run [OPTIONS] -- CMD [ARGS]..."
+
+
+@pytest.mark.parametrize("command", [["status"], ["stop"], ["start"]])
+def test_sandbox_state_that_is_a_pipe(tmp_path: Path, command: list[str]) -> None:
+    # DBCTL_SANDBOX_STATE naming a FIFO: `sandbox status` waited forever for a writer
+    os.mkfifo(tmp_path / "state")
+    env = clean_env(DBCTL_SANDBOX_STATE=str(tmp_path / "state"))
+    r = run_dbctl("sandbox", *command, cwd=tmp_path, env=env, timeout=30)
+    assert r.returncode == 2, r.all
+    assert r.stderr.splitlines()[0] == (
+        f"error: cannot read the sandbox state file {tmp_path / 'state'}: not a regular file"
+    )
