@@ -180,3 +180,15 @@ def test_sandbox_state_that_is_a_pipe(tmp_path: Path, command: list[str]) -> Non
     assert r.stderr.splitlines()[0] == (
         f"error: cannot read the sandbox state file {tmp_path / 'state'}: not a regular file"
     )
+
+
+def test_step_summary_that_is_a_pipe_keeps_the_verdict(tmp_path: Path) -> None:
+    # GITHUB_STEP_SUMMARY naming a FIFO nobody reads: preflight waited forever to append
+    os.mkfifo(tmp_path / "summary")
+    env = clean_env(GITHUB_STEP_SUMMARY=str(tmp_path / "summary"))
+    r = run_dbctl("preflight", ".", "--url", CLOSED, cwd=tmp_path, env=env, timeout=30)
+    assert r.returncode == 3, r.all
+    assert (
+        f"warning: cannot append to GITHUB_STEP_SUMMARY ({tmp_path / 'summary'}): "
+        "not a regular file" in r.stderr
+    )
