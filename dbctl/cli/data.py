@@ -277,7 +277,7 @@ def users_list(
     ] = None,
 ) -> None:
     """List rows of the users table; the next page's cursor is printed on stderr."""
-    from dbctl.core.users import run_list
+    from dbctl.core.users import ListRequest, run_list
     from dbctl.output.data import render_list_outcome, users_sink
 
     loaded = load(
@@ -301,14 +301,16 @@ def users_list(
                 table=s.users_table,
                 fmt=chosen,
                 sink=users_sink(),
-                search=search,
-                order=order,
-                after=after,
-                limit=None if all_rows else limit,
-                columns=[c.strip() for c in columns.split(",") if c.strip()]
-                if columns is not None
-                else None,
-                show_secrets=show_secrets,
+                request=ListRequest(
+                    search=search,
+                    order=order,
+                    after=after,
+                    limit=None if all_rows else limit,
+                    columns=[c.strip() for c in columns.split(",") if c.strip()]
+                    if columns is not None
+                    else None,
+                    show_secrets=show_secrets,
+                ),
             )
         )
     except BrokenPipeError:  # `dbctl users list --all | head`: the reader is done

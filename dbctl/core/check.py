@@ -25,7 +25,7 @@ from typing import Any
 from dbctl.checks import CHECK_IDS, CHECKS, TITLES
 from dbctl.checks.base import EARLIER_FAILED, Context, ms_since
 from dbctl.checks.codes import RETRYABLE_CODES, UNREACHABLE_CODES
-from dbctl.core.result import CheckResult, Status, envelope
+from dbctl.core.result import CheckResult, Status, report_head
 from dbctl.errors import (
     EXIT_FAIL,
     EXIT_OK,
@@ -76,14 +76,8 @@ class CheckReport:
 
     def to_json(self) -> dict[str, Any]:
         """Exactly the shape of DESIGN.md §6."""
-        return {
-            **envelope(),
-            "target": self.target,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "duration_ms": round(self.duration_ms, 1),
-            "checks": [c.to_json() for c in self.checks],
-        }
+        head = report_head(self.status, self.exit_code, self.duration_ms, target=self.target)
+        return {**head, "checks": [c.to_json() for c in self.checks]}
 
 
 # --------------------------------------------------------------------------------------
@@ -205,10 +199,7 @@ class MultiReport:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            **envelope(),
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "duration_ms": round(self.duration_ms, 1),
+            **report_head(self.status, self.exit_code, self.duration_ms),
             "targets": [{"name": name, **report.to_json()} for name, report in self.targets],
         }
 

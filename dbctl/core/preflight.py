@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dbctl.core.check import CheckReport, MultiReport, run_check_many, run_check_with_wait
-from dbctl.core.result import Status, envelope
+from dbctl.core.result import Status, report_head
 from dbctl.errors import EXIT_FAIL, EXIT_OK, EXIT_UNREACHABLE
 from dbctl.lint.model import LintResult
 from dbctl.settings import LoadedSettings
@@ -52,10 +52,7 @@ class PreflightReport:
 
     def to_json(self, lint_json: dict[str, Any]) -> dict[str, Any]:
         return {
-            **envelope(),
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "duration_ms": round(self.duration_ms, 1),
+            **report_head(self.status, self.exit_code, self.duration_ms),
             "lint": {**lint_json, "exit_code": self.lint_exit},
             "check": self.check.to_json(),
         }

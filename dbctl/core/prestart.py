@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from dbctl.core.migrations_check import few as _few
-from dbctl.core.result import CheckResult, Status, envelope
+from dbctl.core.result import CheckResult, Status, report_head
 from dbctl.errors import (
     EXIT_OK,
     ConfigError,
@@ -66,14 +66,8 @@ class PrestartReport:
         return "warn" if any(s.status == "warn" for s in self.steps) else "pass"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            **envelope(),
-            "target": self.target,
-            "status": self.status,
-            "exit_code": self.exit_code,
-            "duration_ms": round(self.duration_ms, 1),
-            "steps": [s.to_json() for s in self.steps],
-        }
+        head = report_head(self.status, self.exit_code, self.duration_ms, target=self.target)
+        return {**head, "steps": [s.to_json() for s in self.steps]}
 
 
 class StepFailed(Exception):

@@ -39,3 +39,16 @@ def envelope() -> dict[str, Any]:
     from dbctl import __version__
 
     return {"schema_version": 1, "tool": {"name": "dbctl", "version": __version__}}
+
+
+def report_head(
+    status: Status, exit_code: int, duration_ms: float, *, target: str | None = None
+) -> dict[str, Any]:
+    """The start of a report's JSON (``check``, ``prestart``, ``preflight``): the
+    :func:`envelope`, the ``target`` when there is one, ``status``, ``exit_code`` and
+    ``duration_ms`` (rounded to 0.1 ms)."""
+    head = envelope()
+    if target is not None:
+        head["target"] = target
+    head.update(status=status, exit_code=exit_code, duration_ms=round(duration_ms, 1))
+    return head

@@ -64,6 +64,19 @@ class Query:
         return f"{self.sql} LIMIT {int(self.limit)}"
 
 
+@dataclass(frozen=True, slots=True)
+class ListRequest:
+    """What ``users list`` / ``count`` asked for, before it is checked against the table
+    (:func:`build_query`); ``limit=None`` is ``--all``."""
+
+    search: str | None = None
+    order: str | None = None
+    after: str | None = None
+    limit: int | None = 50
+    columns: list[str] | None = None
+    show_secrets: bool = False
+
+
 @dataclass(slots=True)
 class ListResult:
     """Rows as JSON text (from ``row_to_json``), in order; plus the next keyset cursor."""
@@ -104,16 +117,9 @@ def decode_cursor(text: str, size: int) -> list[str | None] | None:
     return values
 
 
-def build_query(
-    table: Table,
-    *,
-    search: str | None,
-    order: str | None,
-    after: str | None,
-    limit: int | None,
-    columns: list[str] | None = None,
-    show_secrets: bool = False,
-) -> Query:
+def build_query(table: Table, request: ListRequest) -> Query:
+    search, order, after, limit = request.search, request.order, request.after, request.limit
+    columns, show_secrets = request.columns, request.show_secrets
     if order is not None:
         col = table.column(order)
         if col is None:
@@ -277,30 +283,12 @@ def split_table(name: str, schema: str) -> tuple[str, str]:
     return schema, name
 
 
-async def prepare(
-    conn: Any,
-    *,
-    schema: str,
-    table: str,
-    search: str | None = None,
-    order: str | None = None,
-    after: str | None = None,
-    limit: int | None = 50,
-    columns: list[str] | None = None,
-    show_secrets: bool = False,
-) -> Query:
-    if limit is not None and limit < 1:
+async def prepare(conn: Any, *, schema: str, table: str, request: ListRequest) -> Query:
+    if request.limit is not None and request.limit < 1:
         raise UsageError("--limit must be at least 1")
     t = await _table(conn, *split_table(table, schema))
-    query = build_query(
-        t,
-        search=search,
-        order=order,
-        after=after,
-        limit=limit,
-        columns=columns,
-        show_secrets=show_secrets,
-    )
+    query = build_query(t, request)
+    after = request.after
     if after is not None:
         import asyncpg
 
@@ -421,27 +409,13 @@ async def run_list(
     table: str,
     fmt: str,
     sink: ListSink,
-    search: str | None = None,
-    order: str | None = None,
-    after: str | None = None,
-    limit: int | None = 50,
-    columns: list[str] | None = None,
-    show_secrets: bool = False,
+    request: ListRequest,
 ) -> ListOutcome:
-    """List rows in ``fmt`` (text|json|jsonl|csv) into ``sink``; ``limit=None`` is --all.
-    Columns named like secrets are masked unless ``show_secrets``."""
+    """List rows in ``fmt`` (text|json|jsonl|csv) into ``sink``; ``request.limit=None``
+    is --all. Columns named like secrets are masked unless ``request.show_secrets``."""
+    limit = request.limit
     async with session(url, timeout=timeout) as conn:
-        query = await prepare(
-            conn,
-            schema=schema,
-            table=table,
-            search=search,
-            order=order,
-            after=after,
-            limit=limit,
-            columns=columns,
-            show_secrets=show_secrets,
-        )
+        query = await prepare(conn, schema=schema, table=table, request=request)
         name = f"{query.table.schema}.{query.table.name}"
         if limit is None:  # a streamed export may run for minutes: the stall guard bounds it
             await conn.execute("SET LOCAL statement_timeout = 0")
@@ -478,5 +452,6 @@ async def run_count(
     url: DatabaseUrl, *, timeout: float, schema: str, table: str, search: str | None = None
 ) -> tuple[str, int]:
     async with session(url, timeout=timeout) as conn:
-        query = await prepare(conn, schema=schema, table=table, search=search, limit=None)
+        request = ListRequest(search=search, limit=None)
+        query = await prepare(conn, schema=schema, table=table, request=request)
         return f"{query.table.schema}.{query.table.name}", await count(conn, query)

@@ -307,6 +307,17 @@ def _analyze_indices(indices: list[int]) -> list[dict[str, Any]]:
     return [analyze(*_FORK_ITEMS[i]) for i in indices]
 
 
+def _threads_alive() -> bool:
+    """Whether another thread runs in this process (the OS's count on Linux: threads
+    started by C code too), so that forking it could deadlock the child."""
+    try:
+        return len(os.listdir("/proc/self/task")) > 1
+    except OSError:
+        import threading
+
+        return threading.active_count() > 1
+
+
 def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[dict[str, Any]]:
     global _FORK_ITEMS  # noqa: PLW0603 - handed to forked workers
     items = [(rel, data) for rel, data, _ in todo]
@@ -327,15 +338,17 @@ def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[d
         where[i] = (b, len(batches[b]))
         batches[b].append(i)
         loads[b] += len(items[i][1]) + 1
-    fork = "fork" in multiprocessing.get_all_start_methods()
+    methods = multiprocessing.get_all_start_methods()
+    # fork() copies only the calling thread (and any lock another thread holds): with
+    # threads alive the workers come from a fork server and the files are pickled
+    fork = "fork" in methods and not _threads_alive()
+    method = "fork" if fork else "forkserver" if "forkserver" in methods else "spawn"
     try:
-        if fork:
-            _FORK_ITEMS = items
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as pool:
+            if fork:
+                _FORK_ITEMS = items
                 results = list(pool.map(_analyze_indices, batches))
-        else:
-            with ProcessPoolExecutor(workers) as pool:
+            else:
                 results = list(
                     pool.map(_analyze_batch, [[items[i] for i in b] for b in batches])
                 )

@@ -4,7 +4,11 @@ the process pool gives the same answer as one process."""
 from __future__ import annotations
 
 import json
+import multiprocessing
+import threading
+import warnings
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -122,23 +126,61 @@ def test_cache_is_json_keyed_by_content_hash(
     assert (tmp_path / ".dbctl_cache" / "CACHEDIR.TAG").exists()
 
 
-def test_parallel_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # copy the mistakes project many times under distinct package names
+def _many_copies(root: Path) -> int:
+    """The mistakes project copied under distinct package names, enough for the pool."""
     src = PROJECTS / "mistakes"
     copies = engine_mod.PARALLEL_THRESHOLD // 10 + 2
     for i in range(copies):
         for path in src.rglob("*"):
             if path.is_file() and path.name != "expected.txt":
-                target = tmp_path / f"p{i}" / path.relative_to(src)
+                target = root / f"p{i}" / path.relative_to(src)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(path.read_bytes())
+    assert sum(1 for _ in root.rglob("*.py")) >= engine_mod.PARALLEL_THRESHOLD
+    return copies
+
+
+def test_parallel_equals_sequential(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copies = _many_copies(tmp_path)
     monkeypatch.chdir(tmp_path)
-    files = sum(1 for _ in tmp_path.rglob("*.py"))
-    assert files >= engine_mod.PARALLEL_THRESHOLD
     seq = run_lint([Path(".")], tmp_path, jobs=1)
     par = run_lint([Path(".")], tmp_path, jobs=2)
     assert par.findings == seq.findings
     assert len(seq.findings) > copies * 20
+
+
+def test_a_process_with_threads_is_not_forked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, counting: list[str]
+) -> None:
+    """fork() copies only the calling thread (and any lock another thread holds): with a
+    thread alive the pool starts its workers from a fork server, same findings, and
+    Python 3.12+ has nothing to warn about ("use of fork() may lead to deadlocks")."""
+    _many_copies(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    seq = run_lint([Path(".")], tmp_path, jobs=1)
+    counting.clear()
+    methods: list[str | None] = []
+    real = multiprocessing.get_context
+
+    def recording(method: str | None = None) -> Any:
+        methods.append(method)
+        return real(method)
+
+    monkeypatch.setattr(multiprocessing, "get_context", recording)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            par = run_lint([Path(".")], tmp_path, jobs=2)
+    finally:
+        stop.set()
+        thread.join()
+    assert methods == ["forkserver"]
+    assert counting == []  # the workers analysed the files, not a fallback in this process
+    assert par.findings == seq.findings
+    assert not [w for w in caught if "fork" in str(w.message)], [str(w.message) for w in caught]
 
 
 def test_unchanged_old_files_are_not_even_read(
