@@ -648,6 +648,12 @@ def load_state() -> Sandbox | None:
     Anything unexpected is a :class:`SandboxError` (exit 2): dbctl stops and deletes
     nothing it cannot verify."""
     path = state_path()
+    if path.exists() and not path.is_file() and not path.is_dir():
+        # a FIFO or device: opening it could wait forever for a writer
+        raise SandboxError(
+            f"cannot read the sandbox state file {path}: not a regular file",
+            hint="set DBCTL_SANDBOX_STATE to a file path (or unset it)",
+        )
     try:
         data = json.loads(path.read_text())
     except (FileNotFoundError, NotADirectoryError):

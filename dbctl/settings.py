@@ -215,11 +215,14 @@ def load_settings(
     dotenv_path: Path | None
     if env_file is not None:
         if not env_file.is_file():
-            raise ConfigError(
-                f"env file is a directory: {env_file}"
-                if env_file.is_dir()
-                else f"env file not found: {env_file}"
-            )
+            if env_file.is_dir():
+                raise ConfigError(f"env file is a directory: {env_file}")
+            if env_file.exists():  # a FIFO, `--env-file <(…)`: never opened, it may block
+                raise ConfigError(
+                    f"env file is not a regular file (a pipe or device): {env_file}",
+                    hint="save it to a file first",
+                )
+            raise ConfigError(f"env file not found: {env_file}")
         dotenv_path = env_file
     else:
         dotenv_path = cwd / ".env" if (cwd / ".env").is_file() else None

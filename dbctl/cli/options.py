@@ -44,6 +44,7 @@ WaitOpt = Annotated[
     typer.Option(
         "--wait",
         min=0,
+        max=86400,  # a day: finite, so nothing waits forever (`--wait inf`)
         help="Retry for up to this many seconds while the database is unreachable "
         "(refused, timeout, DNS, starting up, too many connections).",
     ),

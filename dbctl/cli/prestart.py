@@ -30,6 +30,7 @@ def prestart(
         typer.Option(
             "--wait",
             min=0,
+            max=86400,
             metavar="SECONDS",
             help="Retry for up to this many seconds while the database is unreachable "
             "(refused, timeout, DNS, starting up, too many connections).",
@@ -77,6 +78,7 @@ def prestart(
         typer.Option(
             "--replica-wait",
             min=0,
+            max=86400,
             metavar="SECONDS",
             help="How long to wait for another replica's prestart to finish.",
         ),

@@ -165,13 +165,16 @@ async def run_check_with_wait(
     (refused, timeout, DNS, starting up, too many connections) and ``wait_s`` seconds
     have not passed. Any other failure (wrong password, missing database…) returns at
     once. ``on_retry(attempt, report, delay)`` is called before each pause."""
-    deadline = time.monotonic() + max(wait_s, 0.0)
+    started = time.monotonic()
+    deadline = started + max(wait_s, 0.0)
     delay = 0.25
     attempt = 1
     while True:
         report = await run_check(loaded, strict=strict, offline=offline)
         remaining = deadline - time.monotonic()
         if not report.retryable or remaining <= 0:
+            if attempt > 1:  # the verdict's time is the whole wait, not the last attempt's
+                report.duration_ms = (time.monotonic() - started) * 1000
             return report
         pause = min(delay, remaining)
         if on_retry is not None:

@@ -277,6 +277,10 @@ async def run(
         return result
     if url is None:
         raise UsageError("no database URL")
+    if seed_path is not None:  # exit 2 before connecting, as `dbctl seed` does
+        from dbctl.core.seed import check_file
+
+        check_file(seed_path)
 
     import asyncpg
     from sqlalchemy import event

@@ -30,6 +30,7 @@ An Alembic configuration that is named but missing, or that Alembic cannot read
 
 from __future__ import annotations
 
+import configparser
 import sys
 import time
 import warnings
@@ -78,8 +79,9 @@ def find_config(loaded: LoadedSettings, cwd: Path | None = None) -> Path | None:
         path = configured if configured.is_absolute() else (cwd or Path.cwd()) / configured
         if not path.is_file():
             origin = loaded.origins.get("alembic_config", "settings")
+            problem = "is a directory" if path.is_dir() else "not found"
             raise ConfigError(
-                f"alembic_config ({origin}) not found: {configured}",
+                f"alembic_config ({origin}) {problem}: {configured}",
                 hint="point alembic_config at your alembic.ini, or remove the setting",
             )
         return path
@@ -120,7 +122,15 @@ def alembic_config(config_path: Path, **kwargs: Any) -> Any:
     from alembic.config import Config
 
     cfg = Config(str(config_path), **kwargs)
-    location = cfg.get_main_option("script_location")
+    try:
+        location = cfg.get_main_option("script_location")  # Alembic reads the file here
+    except (configparser.Error, UnicodeDecodeError) as exc:
+        # only the first line: configparser quotes the offending line, which may hold a URL
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise ConfigError(
+            f"cannot read the Alembic configuration {_display(config_path)}: {first}",
+            hint="alembic_config must name an alembic.ini (INI syntax, UTF-8)",
+        ) from None
     if location and ":" not in location and not Path(location).is_absolute():
         beside = config_path.parent / location
         if beside.is_dir():

@@ -68,7 +68,10 @@ def import_object(spec: str, app_dir: Path | None = None, *, what: str = "models
 
 
 def _one_line(exc: BaseException) -> str:
-    first = (str(exc).splitlines() or [""])[0]
+    from dbctl.urls import mask_urls_in_text
+
+    # the app's own error may quote its database URL (settings, create_async_engine at import)
+    first = mask_urls_in_text((str(exc).splitlines() or [""])[0])
     return f"{type(exc).__name__}: {first}"
 
 

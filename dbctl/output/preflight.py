@@ -56,6 +56,8 @@ def render_preflight(report: PreflightReport, fmt: str) -> int:
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_file:
         try:
+            if Path(summary_file).exists() and not Path(summary_file).is_file():
+                raise OSError(0, "not a regular file")  # a FIFO would block until read
             with Path(summary_file).open("a", encoding="utf-8") as fh:
                 fh.write(scrub(step_summary(report)))
         except OSError as exc:  # the summary is extra: the verdict's exit code stands
