@@ -17,8 +17,11 @@ import pytest
 from tests.faults.conftest import assert_no_backend_left
 
 ROWS = 20_000
-#: stall (2 s) + closing a broken connection (2 s) + start-up and slack
-BOUND_S = 9.0
+#: stall (2 s) + closing a broken connection (2 s) + importing SQLAlchemy and the models
+#: (init-db, in-process) and slack for a loaded machine running the suite with -n 4: an
+#: unguarded stall never ends, so the bound only has to separate "ends" from "hangs"
+#: (init-db took 9.1-11.7 s at load average 10-16)
+BOUND_S = 15.0
 MODELS = """
 from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
