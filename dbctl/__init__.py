@@ -1,6 +1,6 @@
 """dbctl: operations and diagnostics for FastAPI apps on PostgreSQL."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: The distribution's name on the package index (the command stays ``dbctl``: the name
 #: ``dbctl`` there belongs to an unrelated project).
