@@ -151,6 +151,15 @@ def test_the_port_is_published_on_127_0_0_1_only(started: list[int]) -> None:
     assert res.stdout.split() == ["127.0.0.1"]
 
 
+def _wait_for_command(flag: Path, pid: int) -> None:
+    """Until CMD has touched ``flag``; then dbctl (``pid``) must own exactly one container."""
+    deadline = time.monotonic() + 120
+    while not flag.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert flag.exists(), "the command never started"
+    assert len(containers(pid)) == 1, "no container labelled with dbctl's pid"
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_a_signal_removes_the_container(started: list[int], sig: int, tmp_path: Path) -> None:
     flag = tmp_path / "started"
@@ -169,11 +178,7 @@ def test_a_signal_removes_the_container(started: list[int], sig: int, tmp_path: 
     )
     started.append(proc.pid)
     try:
-        deadline = time.monotonic() + 120
-        while not flag.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert flag.exists(), "the command never started"
-        assert len(containers(proc.pid)) == 1
+        _wait_for_command(flag, proc.pid)
         if sig == signal.SIGINT:
             os.killpg(proc.pid, sig)  # Ctrl-C: the whole foreground group
         else:
@@ -198,11 +203,7 @@ def test_sigkill_of_dbctl_removes_the_container(started: list[int], tmp_path: Pa
     )
     started.append(proc.pid)
     try:
-        deadline = time.monotonic() + 120
-        while not flag.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert flag.exists(), "the command never started"
-        assert len(containers(proc.pid)) == 1, "no container labelled with dbctl's pid"
+        _wait_for_command(flag, proc.pid)
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
         deadline = time.monotonic() + 20
