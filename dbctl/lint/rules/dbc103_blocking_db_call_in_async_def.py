@@ -159,6 +159,8 @@ def _callee_text(func: ast.expr) -> str:
         return f"{func.id}(…)"
     if isinstance(func, ast.Call):
         return f"{_callee_text(func.func)}(…)"
+    if isinstance(func, ast.Subscript) and isinstance(func.value, ast.Name):
+        return f"{func.value.id}[…](…)"
     return "(…)(…)"
 
 

@@ -196,6 +196,9 @@ class ModuleFacts:
     #: or "", argument kind)]). Cached by the callee's last name, each call as one JSON
     #: string: the index decodes only the calls of the functions it asks about.
     flows: list[tuple[Kind, list[tuple[int, str, Kind]]]] = field(default_factory=list)
+    #: module-level dicts written out (``HANDLERS = {"a": f, "b": g}``): name -> the
+    #: kinds of their values (``HANDLERS[k]`` / ``HANDLERS.get(k)`` is any of them)
+    elements: dict[str, list[Kind]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"imports": self.imports}
@@ -225,6 +228,8 @@ class ModuleFacts:
             out["members"] = encode_members(self.members)
         if self.flows:
             out["flows"] = encode_flows(self.flows)
+        if self.elements:
+            out["elements"] = {k: [encode(v) for v in vs] for k, vs in self.elements.items()}
         return out
 
     @classmethod
@@ -246,6 +251,7 @@ class ModuleFacts:
         for c, attrs in data.get("class_members", {}).items():
             m.class_members[c] = {a: _kinds(ks) for a, ks in attrs.items()}
         m.members = decode_members(data.get("members", ()))
+        m.elements = {k: _kinds(vs) for k, vs in data.get("elements", {}).items()}
         return m
 
 

@@ -262,6 +262,9 @@ class FileContext:
             return attr_result(base, node.attr) if base is not None else None
         if isinstance(node, ast.Call):
             return self._call_kind(node)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
+            canon = self.canonical(node.value)  # HANDLERS[key]: one of a module dict's values
+            return Ref(canon + ELEMENTS) if canon and not is_library(canon) else None
         if isinstance(node, ast.IfExp):  # `a if c else b`: a branch whose kind is known
             body = self.kind_of(node.body)
             return body if body is not None else self.kind_of(node.orelse)
@@ -405,6 +408,10 @@ class FileContext:
         name = target.id
         if scope.node is None:
             self.symbols[name] = kind
+            if isinstance(value, ast.Dict):  # HANDLERS = {"a": f, …}: its values' kinds
+                elements = [k for v in value.values[:_MAX_ELEMENTS] if (k := self.kind_of(v))]
+                if elements:
+                    self.facts.elements[name] = elements
             if value is not None:
                 self.facts.sym_loc[name] = list(loc(value))
                 text = literal_text(value)
@@ -475,6 +482,9 @@ class FileContext:
 
 
 _TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
+#: the name suffix of one of a module-level dict's values (``HANDLERS[]``)
+ELEMENTS = "[]"
+_MAX_ELEMENTS = 64  # values of one module-level dict recorded
 _CLASS_OF = frozenset({"Type", "type"})
 
 

@@ -58,6 +58,9 @@ from dbctl.lint.semantic.vocabulary import (
 _MAX_DEPTH = 16
 _NO_CYCLE = 1 << 30
 _MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysis)
+#: methods of a container that return one of its elements
+CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault"})
+ELEMENTS = "[]"  # the name suffix of a module-level dict's values (``HANDLERS[]``)
 Summary = dict[str, Any]
 
 
@@ -488,10 +491,32 @@ class ProjectIndex:
             if isinstance(base, Klass):  # Store.create(...): a classmethod / staticmethod
                 key = self.method(base.qualname, kind.name)
                 return self._ret_kind(key, depth) if key is not None else None
+            if base is None and kind.name in CONTAINER_GETTERS and isinstance(kind.base, Ref):
+                elements = Ref(kind.base.qualname + ELEMENTS)  # HANDLERS.get(key)
+                if self._elements_of(elements, from_module):
+                    return self.resolve(elements, from_module, depth + 1)
             if base is None and isinstance(kind.base, Ref):  # module.function(...)
                 ref = Ref(f"{kind.base.qualname}.{kind.name}")
                 return self.resolve(Call(ref), from_module, depth + 1)
             return None
+        return None
+
+    def _elements_of(self, ref: Ref, from_module: str) -> tuple[str, list[Kind]] | None:
+        """(module, value kinds) of the module-level dict a ``HANDLERS[]`` reference names,
+        imports followed; ``None`` if it names none."""
+        qn = ref.qualname[: -len(ELEMENTS)]
+        for _ in range(_MAX_DEPTH):
+            n = self.normalize(qn, from_module)
+            if n is None:
+                return None
+            mod, local = n
+            m = self.facts(mod)
+            if local in m.elements:
+                return mod, m.elements[local]
+            target = _imported(m, local)
+            if not target or target == qn:
+                return None
+            qn, from_module = target, mod
         return None
 
     def _call_result(self, base: Resolved | None, depth: int) -> Resolved | None:
@@ -503,6 +528,14 @@ class ProjectIndex:
         return CALL_RESULT.get(base) if isinstance(base, Res) else None
 
     def _ref_kind(self, qn: str, from_module: str, depth: int) -> Resolved | None:
+        if qn.endswith(ELEMENTS):  # HANDLERS[key]: the first of its values that resolves
+            found = self._elements_of(Ref(qn), from_module)
+            if found is None:
+                return None
+            mod, kinds = found
+            return next(
+                (r for k in kinds if (r := self.resolve(k, mod, depth + 1)) is not None), None
+            )
         n = self.normalize(qn, from_module)
         if n is None:
             return None
