@@ -261,6 +261,13 @@ class FileContext:
             base = self.kind_of(node.value)
             return attr_result(base, node.attr) if base is not None else None
         if isinstance(node, ast.Call):
+            if (
+                isinstance(node.func, ast.Name) and node.func.id == "next" and node.args
+                and isinstance(node.args[0], ast.GeneratorExp) and self._is_builtin("next")
+            ):  # next((h for (k, h) in HANDLERS.items() if …), None): one of the values
+                gen = node.args[0]
+                kinds = self.comprehension_kinds(gen.elt, gen.generators)
+                return kinds[0] if kinds else None
             return self._call_kind(node)
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
             canon = self.canonical(node.value)  # HANDLERS[key]: one of a module dict's values
@@ -268,6 +275,65 @@ class FileContext:
         if isinstance(node, ast.IfExp):  # `a if c else b`: a branch whose kind is known
             body = self.kind_of(node.body)
             return body if body is not None else self.kind_of(node.orelse)
+        return None
+
+    def _is_builtin(self, name: str) -> bool:
+        """Does ``name`` here mean the builtin (not shadowed by a binding or an import)?"""
+        return not self._local(name)[0] and name not in self.symbols and (
+            name not in self.imports and name not in self.funcs
+        )
+
+    def comprehension_kinds(
+        self, elt: ast.expr, generators: list[ast.comprehension]
+    ) -> list[Kind]:
+        """The kinds a comprehension's element ``elt`` (a name its targets bind) takes:
+        from a literal sequence it iterates (``for m, h in (("POST", f), ("DELETE", g))``:
+        ``f``, ``g``) or from a module-level dict's values (``for k, h in
+        HANDLERS.items()``, ``for h in HANDLERS.values()``)."""
+        if not isinstance(elt, ast.Name):
+            return []
+        for gen in reversed(generators):  # the innermost binding wins
+            found = self.iterated_kinds(gen.target, elt.id, gen.iter)
+            if found is not None:
+                return found
+        return []
+
+    def iterated_kinds(self, target: ast.expr, name: str, it: ast.expr) -> list[Kind] | None:
+        """The kinds ``name`` (bound by ``target``) takes while ``it`` is iterated;
+        ``None`` if ``target`` does not bind it."""
+        if not _binds(target, name):
+            return None
+        if isinstance(it, ast.Tuple | ast.List):
+            out: list[Kind] = []
+            for item in it.elts[:_MAX_ELEMENTS]:
+                kind = self._unpacked_kind(target, name, item)
+                if kind is not None:
+                    out.append(kind)
+            return out
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args:
+            container = self.canonical(it.func.value)
+            if not container or is_library(container):
+                return []
+            values = Ref(container + ELEMENTS)
+            method = it.func.attr
+            if method == "values" and isinstance(target, ast.Name):
+                return [values]
+            if method == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2 and (
+                _binds(target.elts[1], name) and isinstance(target.elts[1], ast.Name)
+            ):
+                return [values]
+        return []
+
+    def _unpacked_kind(self, target: ast.expr, name: str, item: ast.expr) -> Kind | None:
+        """The kind ``name`` gets when ``target`` is assigned the literal ``item``."""
+        if isinstance(target, ast.Name):
+            return self.kind_of(item) if target.id == name else None
+        if isinstance(target, ast.Tuple | ast.List) and isinstance(item, ast.Tuple | ast.List):
+            if len(target.elts) != len(item.elts):
+                return None
+            for sub, value in zip(target.elts, item.elts, strict=True):
+                if _binds(sub, name):
+                    return self._unpacked_kind(sub, name, value)
         return None
 
     def _call_kind(self, node: ast.Call) -> Kind | None:
@@ -408,10 +474,13 @@ class FileContext:
         name = target.id
         if scope.node is None:
             self.symbols[name] = kind
+            elements: list[Kind] = []
             if isinstance(value, ast.Dict):  # HANDLERS = {"a": f, …}: its values' kinds
                 elements = [k for v in value.values[:_MAX_ELEMENTS] if (k := self.kind_of(v))]
-                if elements:
-                    self.facts.elements[name] = elements
+            elif isinstance(value, ast.DictComp):  # {(p, m): h for m, h in ((…, f), …)}
+                elements = self.comprehension_kinds(value.value, value.generators)
+            if elements:
+                self.facts.elements[name] = elements
             if value is not None:
                 self.facts.sym_loc[name] = list(loc(value))
                 text = literal_text(value)
@@ -486,6 +555,15 @@ _TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
 ELEMENTS = "[]"
 _MAX_ELEMENTS = 64  # values of one module-level dict recorded
 _CLASS_OF = frozenset({"Type", "type"})
+
+
+def _binds(target: ast.expr, name: str) -> bool:
+    """Does the assignment target ``target`` bind ``name``?"""
+    if isinstance(target, ast.Name):
+        return target.id == name
+    if isinstance(target, ast.Tuple | ast.List):
+        return any(_binds(t, name) for t in target.elts)
+    return False
 
 
 def _is_none(node: ast.AST) -> bool:

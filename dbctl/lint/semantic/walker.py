@@ -441,6 +441,12 @@ def _on_with(node: ast.AST, ctx: FileContext) -> None:
 def _on_for(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.For | ast.AsyncFor | ast.comprehension)
     ctx.bind(node.target, None, None)
+    if not isinstance(node, ast.AsyncFor):  # `for h in HANDLERS.values()`: one of its values
+        for name in ast.walk(node.target):
+            if isinstance(name, ast.Name):
+                kinds = ctx.iterated_kinds(node.target, name.id, node.iter)
+                if kinds:
+                    ctx.bind(name, None, kinds[0])
 
 
 def _on_named(node: ast.AST, ctx: FileContext) -> None:
