@@ -41,7 +41,10 @@ class BlockingDbCallInAsyncDef(Rule):
     (`repo.list_users()` whose `__init__` opened a sync pool; what any method assigns
     to `self` counts, e.g. a store without `__init__` whose `init_db()` opens the engine
     and session factory, and a member assigned in two branches may hold either value),
-    a callable chosen by a conditional expression (`(read if ro else write)()`), class
+    a callable chosen by a conditional expression (`(read if ro else write)()`) or
+    looked up in a module-level dict (`HANDLERS[key](…)`, `HANDLERS.get(key)`, a loop
+    over `HANDLERS.values()`, `next(h for k, h in HANDLERS.items() if …)`, also when a
+    dict comprehension over literal pairs builds it), class
     attributes declared
     in the class body (`session_maker: ClassVar[sessionmaker]`, also through a type alias),
     reflection (`sqlalchemy.inspect(engine)`, `.get_table_names()`) and DDL
