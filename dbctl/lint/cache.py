@@ -1,21 +1,25 @@
 """The lint cache: per-file summaries in ``.dbctl_cache/``, keyed by content hash.
 
-One JSON file per dbctl version, linter source and rule set holds
-``{path: [content hash, summary, stamp]}``; the stamp (mtime, size, inode, recorded only
-when the file is older than 2 s) lets a warm run skip reading and hashing unchanged
-files, as git's index does.
+Two files per dbctl version, linter source and rule set. The index, ``lint-<key>.json``,
+holds ``{path: [content hash, summary, stamp]}`` and the last cross-module result; the
+stamp (mtime, size, inode, recorded only when the file is older than 2 s) lets a warm
+run skip reading and hashing unchanged files, as git's index does.
 A summary holds the per-file facts, local findings and deferred findings of one file;
 it does not depend on the configuration (``select``/``ignore``/``per-file-ignores`` are
 applied afterwards), so changing the configuration never forces a re-parse. The parts
-only the cross-module pass reads (a file's facts and deferred findings) are kept as one
-JSON string per file and decoded (:func:`expand`) only when that pass runs.
+only the cross-module pass reads (a file's facts and deferred findings, most of the
+bytes) live in the second file, ``lint-<key>.facts``: one JSON line
+``[path, content hash, parts]`` per summary, appended when a file changed (later lines
+win; compacted when mostly stale). A run over an unchanged tree reads only the index;
+a run after one edit appends one line instead of rewriting everything.
 
 The cross-module pass is recomputed from all summaries whenever any file (its content
 hash), the set of files, the paths as shown or the rules enabled anywhere changed; its
 result is kept under a key over all of those, so a run over an unchanged tree reuses
 it without building the project index. A missing, corrupt or unwritable cache is
-ignored (the run is just slower); JSON, never pickle, so a tampered cache cannot
-execute code.
+ignored (the run is just slower); a summary whose parts are missing or do not match its
+content hash is computed again. JSON, never pickle, so a tampered cache cannot execute
+code.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import contextlib
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -33,8 +38,8 @@ from dbctl import __version__
 from dbctl.lint.ignore import read_regular
 
 #: Bump when the summary format or any rule's logic changes.
-SCHEMA = 7
-#: summary fields stored as one JSON string, decoded only for the cross-module pass
+SCHEMA = 8
+#: summary fields kept in the facts file, read only for the cross-module pass
 _LAZY = ("facts", "deferred")
 
 
@@ -59,10 +64,15 @@ class LintCache:
             f"{SCHEMA}|{__version__}|{','.join(rule_codes)}|{code_fingerprint()}".encode()
         )
         self.path = directory / f"lint-{key}.json"
+        self.facts_path = directory / f"lint-{key}.facts"
         self.entries: dict[str, list[Any]] = {}
         #: [key, result] of the last cross-module pass (see :meth:`get_project`)
         self.project: list[Any] | None = None
         self.dirty = False
+        #: path -> [content hash, parts] of the facts file (read on first need)
+        self._parts: dict[str, list[Any]] | None = None
+        self._lines = 0  # lines in the facts file (live or stale)
+        self._new: list[tuple[str, str, dict[str, Any]]] = []  # parts to append
 
     def load(self) -> None:
         try:  # a regular file only: a FIFO in its place must not block the run
@@ -76,7 +86,8 @@ class LintCache:
                 self.project = project
 
     def get(self, rel: str, digest: str) -> dict[str, Any] | None:
-        """The summary of ``rel`` if its content hash is ``digest``."""
+        """The summary of ``rel`` if its content hash is ``digest`` (without the parts
+        :meth:`expand` adds)."""
         entry = self.entries.get(rel)
         if isinstance(entry, list) and len(entry) == 3 and entry[0] == digest:
             summary = entry[1]
@@ -100,9 +111,10 @@ class LintCache:
             stored = summary
         else:
             stored = {k: v for k, v in summary.items() if k not in _LAZY}
-            stored["lazy"] = json.dumps(
-                {k: summary[k] for k in _LAZY if k in summary}, separators=(",", ":")
-            )
+            parts = {k: summary[k] for k in _LAZY if k in summary}
+            self._new.append((rel, digest, parts))
+            if self._parts is not None:
+                self._parts[rel] = [digest, parts]
         self.entries[rel] = [digest, stored, stamp]
         self.dirty = True
 
@@ -110,6 +122,40 @@ class LintCache:
         """The content hash recorded for ``rel`` ("" if none)."""
         entry = self.entries.get(rel)
         return entry[0] if isinstance(entry, list) and entry and isinstance(entry[0], str) else ""
+
+    def expand(self, rel: str, summary: dict[str, Any], digest: str) -> dict[str, Any] | None:
+        """``summary`` (of content hash ``digest``) with the parts the cross-module pass
+        reads (a new dict: the cache keeps the stored form), as is if it has them;
+        ``None`` if the facts file has no intact parts for that content."""
+        if "deferred" in summary:  # computed in this run
+            return summary
+        entry = self._load_parts().get(rel)
+        if entry is None or entry[0] != digest:
+            return None
+        return {**summary, **entry[1]}
+
+    def _load_parts(self) -> dict[str, list[Any]]:
+        if self._parts is not None:
+            return self._parts
+        parts: dict[str, list[Any]] = {}
+        self._parts = parts
+        try:
+            data = read_regular(str(self.facts_path))
+        except OSError:
+            data = b""
+        for line in data.splitlines():
+            self._lines += 1
+            try:
+                rel, digest, value = json.loads(line)
+            except (ValueError, TypeError):
+                continue  # a damaged line: its file is analysed again
+            if isinstance(rel, str) and isinstance(value, dict) and isinstance(
+                value.get("deferred", []), list
+            ) and isinstance(value.get("facts", {}), dict):
+                parts[rel] = [digest, value]
+        for rel, digest, value in self._new:  # put before the file was read
+            parts[rel] = [digest, value]
+        return parts
 
     def get_project(self, key: str) -> list[Any] | None:
         """The stored result of the cross-module pass if it was computed under ``key``."""
@@ -131,34 +177,71 @@ class LintCache:
             if not os.path.lexists(tag):
                 _write_new(tag, b"Signature: 8a477f597d28d172789f06886806bc55\n")
                 _write_new(self.directory / ".gitignore", b"*\n")
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".lint-", suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({"schema": SCHEMA, "files": self.entries, "project": self.project},
-                          fh, separators=(",", ":"))
-            os.replace(tmp, self.path)
-            for stale in self.directory.glob("lint-*.json"):  # other versions / rule sets
-                if stale != self.path:
+            if self._new:
+                self._save_parts()
+            _replace(self.path, json.dumps(
+                {"schema": SCHEMA, "files": self.entries, "project": self.project},
+                separators=(",", ":"),
+            ).encode())
+            for stale in self.directory.glob("lint-*"):  # other versions / rule sets
+                if stale not in (self.path, self.facts_path):
                     stale.unlink(missing_ok=True)
         except OSError:
-            with contextlib.suppress(OSError, UnboundLocalError):
-                os.unlink(tmp)
+            pass
+
+    def _save_parts(self) -> None:
+        """Append the new parts to the facts file, or rewrite it with the live parts
+        only when most of its lines would be stale (or it is missing)."""
+        live = len(self.entries)
+        if self._parts is None and 2 * len(self._new) > live:
+            self._load_parts()  # mostly new parts: maybe compact instead of appending
+        if os.path.lexists(self.facts_path) and (
+            self._parts is None or self._lines + len(self._new) <= 2 * live + 16
+        ):
+            lines = b"".join(_line(rel, d, v) for rel, d, v in self._new)
+            if _append(self.facts_path, b"\n" + lines):
+                return
+        parts = self._load_parts()
+        _replace(self.facts_path, b"".join(
+            _line(rel, entry[0], value[1])
+            for rel, entry in self.entries.items()
+            if (value := parts.get(rel)) is not None and value[0] == entry[0]
+        ))
 
 
-def expand(summary: dict[str, Any]) -> dict[str, Any]:
-    """``summary`` with its lazily stored parts decoded (a new dict: the cache keeps the
-    stored form; a corrupt part reads as empty: no facts, no deferred findings)."""
-    lazy = summary.get("lazy")
-    if lazy is None:
-        return summary
-    out = {k: v for k, v in summary.items() if k != "lazy"}
+def _line(rel: str, digest: str, parts: dict[str, Any]) -> bytes:
+    return json.dumps([rel, digest, parts], separators=(",", ":")).encode() + b"\n"
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write ``path`` atomically (a temporary file renamed over it)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".lint-", suffix=".tmp")
     try:
-        parts = json.loads(lazy) if isinstance(lazy, str) else None
-    except ValueError:
-        parts = None
-    if isinstance(parts, dict):
-        out.update((k, parts[k]) for k in _LAZY if k in parts)
-    out.setdefault("deferred", [])
-    return out
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def _append(path: Path, data: bytes) -> bool:
+    """Append to a regular file in one write (never blocks on a FIFO, never follows a
+    symlink); False if that cannot be done."""
+    flags = os.O_WRONLY | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return False
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
+        return os.write(fd, data) == len(data)
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def _write_new(path: Path, data: bytes) -> None:

@@ -245,18 +245,19 @@ def _lint_paths(
     configs: dict[str, LintConfig] = {}
     stamps: dict[str, list[int] | None] = {}
     digests: dict[str, str] = {}  # content hashes: the key of the cross-module result
+    sources: dict[str, str] = {}  # the files of cache hits (read only if their facts are lost)
     for path in sorted(discovery.files):
         rel = relative(path, root_str)
         shown = discovery.display(path)
         file_config = discovery.files[path]
         if cache is not None:
-            stamp = _stamp(path)
+            stamp = stamps[rel] = _stamp(path)
             hit = cache.get_by_stamp(rel, stamp)
             if hit is not None:
                 summaries[rel], display[rel], configs[rel] = hit, shown, file_config
                 digests[rel] = cache.digest(rel)
+                sources[rel] = path
                 continue
-            stamps[rel] = stamp
         try:
             data = _read(path, file_config.max_file_size)
         except TooLarge as exc:
@@ -275,17 +276,35 @@ def _lint_paths(
         hit = cache.get(rel, digest) if cache is not None else None
         if hit is not None:
             summaries[rel] = hit
+            sources[rel] = path
             assert cache is not None
             cache.put(rel, digest, hit, stamps.get(rel))
         else:
-            todo.append((rel, data, digest))
+            summaries[rel] = {}  # analysed below; its place in the order is here, as in a
+            todo.append((rel, data, digest))  # cold run (the index and its key depend on it)
 
     for (rel, _, digest), summary in zip(todo, _analyze_all(todo, config.jobs), strict=True):
         summaries[rel] = summary
         if cache is not None:
             cache.put(rel, digest, summary, stamps.get(rel))
 
-    findings = _resolve(summaries, display, configs, config, cache, digests)
+    def reanalyze(rels: list[str]) -> bool:
+        """Analyse again the cache hits whose cross-module parts the cache lost; False if
+        a file no longer has the content hash the run keyed its results with."""
+        items: list[tuple[str, bytes, str]] = []
+        for rel in rels:
+            try:
+                data = _read(sources[rel], configs[rel].max_file_size)
+            except OSError:
+                data = b""
+            items.append((rel, data, content_hash(data)))
+        for (rel, _, digest), summary in zip(items, _analyze_all(items, config.jobs), strict=True):
+            summaries[rel] = summary
+            if cache is not None:
+                cache.put(rel, digest, summary, stamps.get(rel))
+        return all(digest == digests.get(rel) for rel, _, digest in items)
+
+    findings = _resolve(summaries, display, configs, config, cache, digests, reanalyze)
     if cache is not None:
         cache.save()
     findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
@@ -371,6 +390,7 @@ def _resolve(
     summaries: dict[str, dict[str, Any]], display: dict[str, str],
     configs: dict[str, LintConfig], default: LintConfig,
     cache: LintCache | None = None, digests: dict[str, str] | None = None,
+    reanalyze: Callable[[list[str]], bool] | None = None,
 ) -> list[Finding]:
     from dbctl.lint.registry import by_code
 
@@ -383,7 +403,7 @@ def _resolve(
     for rel, s in summaries.items():
         raw.extend((rel, f) for f in s["findings"])
     raw.extend((f[0], f[1:]) for f in _cross_module(
-        summaries, display, enabled_anywhere, cache, digests or {}))
+        summaries, display, enabled_anywhere, cache, digests or {}, reanalyze))
     seen: set[tuple[str, str, int, int]] = set()
     for rel, (code, line, col, end_line, end_col, message) in raw:
         config = configs.get(rel, default)
@@ -418,6 +438,7 @@ def _resolve(
 def _cross_module(
     summaries: dict[str, dict[str, Any]], display: dict[str, str],
     enabled_anywhere: frozenset[str], cache: LintCache | None, digests: dict[str, str],
+    reanalyze: Callable[[list[str]], bool] | None = None,
 ) -> list[list[Any]]:
     """The findings of the cross-module pass, ``[rel, code, line, col, end_line, end_col,
     message]``: the deferred findings whose conditions hold, then the rules' project-wide
@@ -425,8 +446,6 @@ def _cross_module(
     content hash, the files, the paths as shown, the rules enabled anywhere)."""
     import hashlib
     import json
-
-    from dbctl.lint.cache import expand
 
     key = ""
     if cache is not None:
@@ -440,10 +459,17 @@ def _cross_module(
             type(f) is list and len(f) == 7 and f[0] in summaries for f in stored
         ):
             return stored
-    for rel, s in summaries.items():
-        summaries[rel] = expand(s)
+        lost: list[str] = []
+        for rel, s in summaries.items():  # the parts only this pass reads
+            full = cache.expand(rel, s, digests.get(rel, ""))
+            if full is None:
+                lost.append(rel)
+            else:
+                summaries[rel] = full
+        if lost and (reanalyze is None or not reanalyze(lost)):
+            key = ""  # a file changed meanwhile: do not keep this result
     result = _project_findings(summaries, display, enabled_anywhere)
-    if cache is not None:
+    if cache is not None and key:
         cache.put_project(key, result)
     return result
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -163,9 +164,76 @@ def test_corrupt_stored_cross_module_result_is_recomputed(
         cache_file.write_text(json.dumps(data))
         assert run_lint([Path(".")], tmp_path, use_cache=True).findings == first.findings
         data = json.loads(cache_file.read_text())
-    data["files"]["app/crud.py"][1]["lazy"] = "{not json"
-    data["project"] = None
-    cache_file.write_text(json.dumps(data))
-    # a damaged entry costs that file's cross-module facts, never the run
-    result = run_lint([Path(".")], tmp_path, use_cache=True)
-    assert result.files == 3 and result.errors == []
+    # the facts of app/crud.py (the cause of the finding) damaged, stale or lost: that
+    # file is analysed again, the answer stays right
+    facts_file = cache_file.with_suffix(".facts")
+    lines = [ln for ln in facts_file.read_bytes().splitlines() if ln]
+    assert sorted(json.loads(ln)[0] for ln in lines) == ["app/__init__.py", "app/crud.py",
+                                                         "app/main.py"]
+
+    def crud(ln: bytes) -> bool:
+        return json.loads(ln)[0] == "app/crud.py"
+
+    def stale(ln: bytes) -> bytes:
+        rel, _digest, parts = json.loads(ln)
+        return json.dumps([rel, "0" * 32, parts]).encode()
+
+    for damaged in (
+        [b"{not json" if crud(ln) else ln for ln in lines],
+        [stale(ln) if crud(ln) else ln for ln in lines],
+        [ln for ln in lines if not crud(ln)],
+        None,
+    ):
+        if damaged is None:
+            facts_file.unlink()
+        else:
+            facts_file.write_bytes(b"\n".join(damaged) + b"\n")
+        data["project"] = None
+        cache_file.write_text(json.dumps(data))
+        result = run_lint([Path(".")], tmp_path, use_cache=True)
+        assert result.findings == first.findings and result.errors == []
+        data = json.loads(cache_file.read_text())
+        assert data["project"][1] == [["app/main.py", *data["project"][1][0][1:]]]
+
+
+def test_one_changed_file_appends_its_facts_and_stale_lines_are_compacted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path)
+    first = run_lint([Path(".")], tmp_path, use_cache=True)
+    (facts_file,) = (tmp_path / ".dbctl_cache").glob("lint-*.facts")
+    before = facts_file.read_bytes()
+    (tmp_path / "app" / "__init__.py").write_text("# edited\n")
+    assert run_lint([Path(".")], tmp_path, use_cache=True).findings == first.findings
+    after = facts_file.read_bytes()
+    assert after.startswith(before)  # appended, not rewritten
+    assert [json.loads(ln)[0] for ln in after[len(before):].splitlines() if ln] == [
+        "app/__init__.py"
+    ]
+    for i in range(40):  # many edits: the file is rewritten with the live lines only
+        (tmp_path / "app" / "__init__.py").write_text(f"# edited {i}\n")
+        assert run_lint([Path(".")], tmp_path, use_cache=True).findings == first.findings
+    lines = [ln for ln in facts_file.read_bytes().splitlines() if ln]
+    assert 3 <= len(lines) <= 2 * 3 + 16 + 1
+    assert run_lint([Path(".")], tmp_path, use_cache=False).findings == first.findings
+
+
+def test_a_run_after_a_change_keys_its_result_as_a_cold_run_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, indexes: list[int]
+) -> None:
+    """A re-analysed file keeps its place among the summaries: the run after an edit is
+    undone stores the cross-module result under the key the next run computes."""
+    monkeypatch.chdir(tmp_path)
+    _project(tmp_path)
+    first = run_lint([Path(".")], tmp_path, use_cache=True)
+    crud = tmp_path / "app" / "crud.py"
+    st = crud.stat()
+    crud.write_text(CRUD + "# edited\n")
+    assert run_lint([Path(".")], tmp_path, use_cache=True).findings == first.findings
+    crud.write_text(CRUD)
+    os.utime(crud, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert run_lint([Path(".")], tmp_path, use_cache=True).findings == first.findings
+    assert len(indexes) == 3
+    assert run_lint([Path(".")], tmp_path, use_cache=True).findings == first.findings
+    assert len(indexes) == 3  # reused, not computed again
