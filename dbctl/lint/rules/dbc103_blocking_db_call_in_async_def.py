@@ -49,7 +49,15 @@ class BlockingDbCallInAsyncDef(Rule):
     annotation keeps its kind when the function reassigns it. A value checked with
     `if not isinstance(x, C): raise`, `assert isinstance(x, C)` or a validating helper
     called first (`validate_store(store)`) is a `C` afterwards, and a mixin's methods see
-    what the class that mixes it in sets on `self`. An awaited call is never reported,
+    what the class that mixes it in sets on `self`. Reading a property runs its getter
+    (`Config().store` that builds and migrates a store on first read; a read inside another
+    getter is taken as handing out a value built already), and a property that returns a
+    handle (`self.engine`) is that handle. A call of an abstract method (`@abstractmethod`,
+    or a body that is only a docstring, `pass`, `...` or `raise NotImplementedError`) on
+    `self` or a base-typed value may run any override in the project's subclasses, and
+    blocks if one of them does. A class chosen at run time (`cls = get_store_class(t)`, a
+    `-> type[Store]` annotation, a class passed as an argument) runs its `__init__` when
+    called. An awaited call is never reported,
     nor are the `Async*` classes; when the only evidence is a name (`db.query()` with `db`
     unannotated), nothing is.
 

@@ -51,6 +51,13 @@ class FuncFacts:
     #: parameters it checks with ``if not isinstance(p, C): raise`` at its top level:
     #: position (as a caller passes it) -> the kind of C
     guards: dict[int, Kind] = field(default_factory=dict)
+    prop: bool = False  # a ``@property`` / ``cached_property`` getter: reading it calls it
+    #: abstract: ``@abstractmethod``, or a body that is only a docstring, ``pass``, ``...``
+    #: or ``raise NotImplementedError`` (the subclasses' overrides are what runs)
+    abstract: bool = False
+    #: attributes it reads on values of symbolic kind (``Config().store``,
+    #: ``self.engine``): (owner, name); a read of a property runs its getter
+    reads: list[tuple[Kind, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -82,12 +89,19 @@ class FuncFacts:
             out["returns"] = encode(self.returns)
         if self.guards:
             out["guards"] = [[p, encode(k)] for p, k in self.guards.items()]
+        if self.prop:
+            out["prop"] = True
+        if self.abstract:
+            out["abstract"] = True
+        if self.reads:
+            out["reads"] = [[encode(k), name] for k, name in self.reads]
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FuncFacts:
         f = cls(is_async=bool(data.get("async")), line=int(data.get("line", 0)),
-                cached=bool(data.get("cached")), gen=bool(data.get("gen")))
+                cached=bool(data.get("cached")), gen=bool(data.get("gen")),
+                prop=bool(data.get("prop")), abstract=bool(data.get("abstract")))
         f.route = _kinds(data.get("route"))
         f.middleware = _kinds(data.get("middleware"))
         f.deps = list(data.get("deps", ()))
@@ -99,10 +113,8 @@ class FuncFacts:
             if kind is not None:
                 f.io.append(BlockingCall(kind, frozenset(Res(r) for r in item[1:])))
         f.ret = _kinds(data.get("ret"))
-        for k, name in data.get("mcalls", ()):
-            kind = decode(k)
-            if kind is not None:
-                f.method_calls.append((kind, name))
+        f.method_calls = _pairs(data.get("mcalls"))
+        f.reads = _pairs(data.get("reads"))
         f.value_calls = _kinds(data.get("vcalls"))
         f.returns = decode(data.get("returns"))
         for p, k in data.get("guards", ()):
@@ -134,6 +146,15 @@ class LazyFuncs(Mapping[str, FuncFacts]):
 
     def __contains__(self, local: object) -> bool:
         return local in self.raw
+
+
+def _pairs(items: Any) -> list[tuple[Kind, str]]:
+    out: list[tuple[Kind, str]] = []
+    for k, name in items or ():
+        kind = decode(k)
+        if kind is not None:
+            out.append((kind, name))
+    return out
 
 
 def _kinds(items: Any) -> list[Kind]:

@@ -9,7 +9,8 @@ an attribute of a value (``self.pool``, ``request.state.db``: a member of its ow
 :class:`Dep` what a FastAPI dependency yields or returns, :class:`Alias` a dependency
 alias such as ``SessionDep = Annotated[Session, Depends(f)]`` defined elsewhere.
 :class:`Param` an unannotated parameter (what the application's callers pass).
-:class:`Instance` (an instance of a project class) and :class:`Func` (a project function
+:class:`Instance` (an instance of a project class), :class:`Klass` (a project class as a
+value) and :class:`Func` (a project function
 as a value: a closure a factory returns, a callback passed as an argument) are what
 symbolic kinds may resolve to besides concrete ones: an instance's attributes are the
 members its methods assign, calling a function gives what it returns.
@@ -88,6 +89,15 @@ class Instance:
 
 
 @dataclass(frozen=True, slots=True)
+class Klass:
+    """The project class named ``qualname`` (canonical) as a value: a class chosen at run
+    time (``store_class = get_store_class(t)``, ``-> type[Store]``). Calling it constructs
+    an instance (runs its ``__init__``)."""
+
+    qualname: str
+
+
+@dataclass(frozen=True, slots=True)
 class Func:
     """A project function as a value (``return inner``, ``callback=Pool.get_name``):
     ``qualname`` is its key (``module.qualname``, canonical). Calling it runs it."""
@@ -131,10 +141,10 @@ class Alias:
     qualname: str
 
 
-Symbolic = Ref | Call | Method | Attr | Instance | Func | Param | Checked | Dep | Alias
+Symbolic = Ref | Call | Method | Attr | Instance | Klass | Func | Param | Checked | Dep | Alias
 Kind = Res | Symbolic
 #: what a kind resolves to once every module is known
-Resolved = Res | Instance | Func
+Resolved = Res | Instance | Klass | Func
 
 
 def encode(kind: Kind | None) -> Any:
@@ -154,6 +164,8 @@ def encode(kind: Kind | None) -> Any:
         return ["i", kind.qualname]
     if isinstance(kind, Func):
         return ["f", kind.qualname]
+    if isinstance(kind, Klass):
+        return ["k", kind.qualname]
     if isinstance(kind, Param):
         return ["p", kind.func, kind.name, kind.position]
     if isinstance(kind, Checked):
@@ -189,6 +201,8 @@ def decode(data: Any) -> Kind | None:
             return Instance(data[1])
         if tag == "f":
             return Func(data[1])
+        if tag == "k":
+            return Klass(data[1])
         if tag == "p":
             return Param(data[1], data[2], int(data[3]))
         if tag == "g":

@@ -27,6 +27,7 @@ from dbctl.lint.semantic.kinds import (
     Func,
     Instance,
     Kind,
+    Klass,
     Method,
     Param,
     Ref,
@@ -80,7 +81,7 @@ def root_name(kind: Kind) -> str:
     """The first component of the qualified name a symbolic kind starts from."""
     while isinstance(kind, Call | Method | Attr):
         kind = kind.base
-    if isinstance(kind, Ref | Dep | Alias | Instance | Func):
+    if isinstance(kind, Ref | Dep | Alias | Instance | Klass | Func):
         return kind.qualname.split(".", 1)[0]
     if isinstance(kind, Param):
         return kind.func.split(".", 1)[0]
@@ -175,6 +176,8 @@ class FileContext:
                 info.calls = [c for c in dict.fromkeys(info.calls) if not is_builtin(c)]
             if info.method_calls:
                 info.method_calls = list(dict.fromkeys(info.method_calls))
+            if info.reads:
+                info.reads = list(dict.fromkeys(info.reads))
 
     def close(self) -> None:
         """Once the facts are taken: break the reference cycles (a function scope is its
@@ -326,6 +329,9 @@ class FileContext:
                 if last in _TRANSPARENT:  # Optional[T], ClassVar[T], Final[T]
                     ann = ann.slice
                     continue
+                if last in _CLASS_OF:  # type[T]: calling it constructs a T
+                    of = self.annotation(ann.slice)[0]
+                    return (Klass(of.qualname) if isinstance(of, Instance) else None), dep, False
                 return None, dep, False
             if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
                 ann = ann.left if not _is_none(ann.left) else ann.right
@@ -466,6 +472,7 @@ class FileContext:
 
 
 _TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
+_CLASS_OF = frozenset({"Type", "type"})
 
 
 def _is_none(node: ast.AST) -> bool:

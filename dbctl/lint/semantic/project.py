@@ -39,6 +39,7 @@ from dbctl.lint.semantic.kinds import (
     Func,
     Instance,
     Kind,
+    Klass,
     Method,
     Param,
     Ref,
@@ -55,6 +56,7 @@ from dbctl.lint.semantic.vocabulary import (
 )
 
 _MAX_DEPTH = 16
+_MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysis)
 Summary = dict[str, Any]
 
 
@@ -110,6 +112,7 @@ class ProjectIndex:
         self._flows_of: dict[str, list[tuple[str, Kind, list[tuple[int, str, Kind]]]]] = {}
         self._subs: dict[str, list[tuple[str, str, str]]] | None = None  # base's last name ->
         self._subs_of: dict[str, list[str]] = {}  # class key -> direct subclasses
+        self._overrides: dict[tuple[str, str], list[str]] = {}
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -280,8 +283,11 @@ class ProjectIndex:
                 return r
         if isinstance(owner, Instance):
             method = self.method(owner.qualname, name)
-            if method is not None:  # a bound method as a value
-                return Func(method)
+            if method is not None:
+                if self.info(method)[1].prop:  # a property: the handle its getter returns
+                    r = self._ret_kind(method, depth)
+                    return r if isinstance(r, Res) else None
+                return Func(method)  # a bound method as a value
             for sub in self._subclasses(owner.qualname):  # a mixin: what mixes it in
                 r = self._member(Instance(sub), name, depth + 1)
                 if r is not None:
@@ -374,6 +380,9 @@ class ProjectIndex:
                 return Instance(key)
             # not a class: maybe a type alias (``SessionMaker = sessionmaker | async_sessionmaker``)
             return self.resolve(Alias(kind.qualname), from_module, depth + 1)
+        if isinstance(kind, Klass):
+            key = self.cls(kind.qualname, from_module)
+            return Klass(key) if key is not None else None
         if isinstance(kind, Param):
             return self._param_kind(kind, depth)
         if isinstance(kind, Checked):
@@ -400,6 +409,8 @@ class ProjectIndex:
             base = self.resolve(kind.base, from_module, depth + 1)
             if isinstance(base, Func):  # calling a closure or a callback
                 return self._ret_kind(base.qualname, depth)
+            if isinstance(base, Klass):  # a class chosen at run time: an instance of it
+                return Instance(base.qualname)
             return CALL_RESULT.get(base) if isinstance(base, Res) else None
         if isinstance(kind, Alias):
             n = self.normalize(kind.qualname, from_module)
@@ -430,6 +441,9 @@ class ProjectIndex:
                 return self.resolve(Call(Attr(kind.name, kind.base)), from_module, depth + 1)
             if isinstance(base, Res):
                 return METHOD_RESULT.get((base, kind.name))
+            if isinstance(base, Klass):  # Store.create(...): a classmethod / staticmethod
+                key = self.method(base.qualname, kind.name)
+                return self._ret_kind(key, depth) if key is not None else None
             if base is None and isinstance(kind.base, Ref):  # module.function(...)
                 ref = Ref(f"{kind.base.qualname}.{kind.name}")
                 return self.resolve(Call(ref), from_module, depth + 1)
@@ -446,6 +460,8 @@ class ProjectIndex:
             return self.resolve(m.symbols[local], mod, depth + 1)
         if local in m.funcs:  # a function as a value
             return Func(self._key(mod, local))
+        if local in m.classes:  # a class as a value
+            return Klass(self._class_key(mod, local))
         target = _imported(m, local)
         if target and target != qn:
             return self.resolve(Ref(target), mod, depth + 1)
@@ -515,6 +531,8 @@ class ProjectIndex:
             if key is not None:
                 return key
         r = self.resolve(callee, module)
+        if isinstance(r, Klass):  # constructing a class chosen at run time
+            return self.method(r.qualname, "__init__")
         return r.qualname if isinstance(r, Func) else None
 
     # -- roles ---------------------------------------------------------------------------
@@ -582,9 +600,11 @@ class ProjectIndex:
             if callee:
                 out.append(callee)
         for receiver, name in info.method_calls:
-            callee = self.method_of(receiver, name, mod)
-            if callee:
-                out.append(callee)
+            out.extend(self.methods_of(receiver, name, mod))
+        # reading a property runs its getter (not followed from another getter: a getter
+        # that returns another object's property hands out a value built already)
+        for receiver, name in () if info.prop else info.reads:
+            out.extend(k for k in self.methods_of(receiver, name, mod) if self.info(k)[1].prop)
         for value in info.value_calls:
             callee = self.callable_key(value, mod)
             if callee:
@@ -592,11 +612,43 @@ class ProjectIndex:
         self._callees[key] = result = tuple(out)
         return result
 
-    def method_of(self, receiver: Kind, name: str, module: str) -> str | None:
-        """The key of the project method ``receiver.name`` (``None`` if the receiver is
-        not a project class instance)."""
+    def methods_of(self, receiver: Kind, name: str, module: str) -> list[str]:
+        """The keys of the project methods ``receiver.name(...)`` may run: the method the
+        receiver's class has, and when that one is abstract (``@abstractmethod``, or a body
+        that is only a docstring, ``pass``, ``...`` or ``raise NotImplementedError``) the
+        overrides in the project's subclasses of the receiver's class (class hierarchy
+        analysis: any of them may be the object at run time)."""
         owner = self.resolve(receiver, module)
-        return self.method(owner.qualname, name) if isinstance(owner, Instance) else None
+        if not isinstance(owner, Instance):
+            return []
+        key = self.method(owner.qualname, name)
+        if key is None:
+            return []
+        if not self.info(key)[1].abstract:
+            return [key]
+        return [key, *self.overrides(owner.qualname, name)]
+
+    def overrides(self, class_key: str, name: str) -> list[str]:
+        """The keys of the methods ``name`` that the project's subclasses of a class
+        define (transitively; memoised)."""
+        memo = (class_key, name)
+        done = self._overrides.get(memo)
+        if done is not None:
+            return done
+        out: list[str] = []
+        seen = {class_key}
+        todo = list(self._subclasses(class_key))
+        while todo and len(out) < _MAX_OVERRIDES:
+            sub = todo.pop(0)
+            if sub in seen:
+                continue
+            seen.add(sub)
+            mod, local = self._classes[sub]
+            if f"{local}.{name}" in self.facts(mod).funcs:
+                out.append(self._key(mod, f"{local}.{name}"))
+            todo.extend(self._subclasses(sub))
+        self._overrides[memo] = out
+        return out
 
     @cached_property
     def async_reached(self) -> dict[str, str]:
@@ -652,8 +704,10 @@ class ProjectIndex:
         if isinstance(cond, KindIn):
             return self.resolve(cond.kind, module) in cond.wanted
         if isinstance(cond, SyncIOMethod):
-            key = self.method_of(cond.receiver, cond.name, module)
-            return key is not None and not self.info(key)[1].is_async and self.sync_io(key)
+            return any(
+                not self.info(key)[1].is_async and self.sync_io(key)
+                for key in self.methods_of(cond.receiver, cond.name, module)
+            )
         if isinstance(cond, SyncIOValue):
             key = self.callable_key(cond.value, module)
             return key is not None and not self.info(key)[1].is_async and self.sync_io(key)

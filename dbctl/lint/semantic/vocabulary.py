@@ -227,6 +227,10 @@ RETURN_WRAPPERS = {
 }
 #: decorators whose first parameter is not an instance
 NOT_INSTANCE_METHODS = frozenset({"staticmethod", "classmethod"})
+#: decorators (last name) of a method that runs when the attribute is read
+PROPERTY_DECORATORS = frozenset({"property", "cached_property"})
+#: decorators (last name) of a method that subclasses implement
+ABSTRACT_DECORATORS = frozenset({"abstractmethod", "abstractproperty"})
 #: Starlette's middleware base class: its ``dispatch(self, request, call_next)`` gets a Request
 MIDDLEWARE_BASES = frozenset(
     {"starlette.middleware.base.BaseHTTPMiddleware", "fastapi.middleware.base.BaseHTTPMiddleware"}

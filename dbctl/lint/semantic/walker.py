@@ -10,10 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.context import settings_defaults
 from dbctl.lint.semantic.facts import BlockingCall, FuncFacts
-from dbctl.lint.semantic.kinds import Attr, Checked, Dep, Instance, Kind, Param, Ref, Res
+from dbctl.lint.semantic.kinds import (
+    Attr,
+    Call,
+    Checked,
+    Dep,
+    Instance,
+    Kind,
+    Method,
+    Param,
+    Ref,
+    Res,
+)
 from dbctl.lint.semantic.model import BUILTIN_NAMES, FileContext, Scope, root_name
 from dbctl.lint.semantic.nodes import arg_or_keyword, keyword
 from dbctl.lint.semantic.vocabulary import (
+    ABSTRACT_DECORATORS,
     ADD_ROUTE,
     CACHE_DECORATORS,
     DDL_METHODS,
@@ -24,6 +36,7 @@ from dbctl.lint.semantic.vocabulary import (
     METADATA_ATTRS,
     MIDDLEWARE_BASES,
     NOT_INSTANCE_METHODS,
+    PROPERTY_DECORATORS,
     ROUTE_METHODS,
     SETTINGS_BASES,
     SYNC_DRIVER_CALLS,
@@ -212,7 +225,8 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
     ctx.scope = parent
     info = _function_info(node, ctx, scope)
     scope.info = info
-    ctx.funcs[qn] = info
+    if not (qn in ctx.funcs and _is_accessor(node)):  # a property's getter stays its facts
+        ctx.funcs[qn] = info
     if node.returns is not None:
         info.returns = ctx.annotation(node.returns, returns=True)[0]
     args = node.args
@@ -287,14 +301,51 @@ def _implicit_params(
     return out
 
 
+def _is_accessor(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """``@name.setter`` / ``@name.deleter``: the same name as the property's getter."""
+    return any(
+        isinstance(d, ast.Attribute) and d.attr in _ACCESSORS and isinstance(d.value, ast.Name)
+        and d.value.id == node.name
+        for d in node.decorator_list
+    )
+
+
+_ACCESSORS = frozenset({"setter", "deleter"})
+
+
+def _is_stub(body: list[ast.stmt]) -> bool:
+    """A body that only says "a subclass does this": a docstring, ``pass``, ``...``,
+    ``raise NotImplementedError``."""
+    for stmt in body:
+        if isinstance(stmt, ast.Pass):
+            continue
+        if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and (
+            isinstance(stmt.value.value, str) or stmt.value.value is Ellipsis
+        ):
+            continue
+        if isinstance(stmt, ast.Raise) and stmt.exc is not None:
+            exc = stmt.exc.func if isinstance(stmt.exc, ast.Call) else stmt.exc
+            if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":
+                continue
+        return False
+    return True
+
+
 def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContext,
                    scope: Scope) -> FuncFacts:
     info = FuncFacts(is_async=scope.is_async, line=node.lineno)
+    in_class = isinstance(scope.parent.node if scope.parent else None, ast.ClassDef)
     for dec in node.decorator_list:
         target = dec.func if isinstance(dec, ast.Call) else dec
         canon = ctx.canonical(target)
         if canon in CACHE_DECORATORS:
             info.cached = True
+        if in_class and canon:
+            last = canon.rsplit(".", 1)[-1]
+            if last in PROPERTY_DECORATORS or last == "abstractproperty":
+                info.prop = True
+            if last in ABSTRACT_DECORATORS:
+                info.abstract = True
         if isinstance(target, ast.Attribute):
             recv = ctx.kind_of(target.value)
             if recv and target.attr in ROUTE_METHODS:
@@ -308,6 +359,8 @@ def _function_info(node: ast.FunctionDef | ast.AsyncFunctionDef, ctx: FileContex
                     t = ctx.depends_target(d)
                     if t:
                         info.deps.append(t)
+    if in_class and not info.abstract and _is_stub(node.body):
+        info.abstract = True
     return info
 
 
@@ -344,17 +397,32 @@ def _on_assign(node: ast.AST, ctx: FileContext) -> None:
                     if isinstance(t, ast.Name):
                         ctx.facts.aliases[t.id] = (alias_kind, alias_dep or "")
         kind = ctx.kind_of(node.value)
+        _reads(kind, ctx)
         for t in node.targets:
             ctx.bind(t, node.value, kind)
     elif isinstance(node, ast.AnnAssign):
         declared = ctx.annotation(node.annotation)[0]
         kind = ctx.kind_of(node.value) if node.value is not None else None
+        _reads(kind, ctx)
         if kind is None or isinstance(declared, Res):
             kind = declared
         ctx.bind(node.target, node.value, kind)
         scope = ctx.scope
         if declared is not None and isinstance(node.target, ast.Name) and scope.func is scope:
             scope.declared.add(node.target.id)
+
+
+def _reads(kind: Kind | None, ctx: FileContext) -> None:
+    """The attributes an expression of kind ``kind`` reads on values of symbolic kind
+    (``Config().store``, ``self.engine.connect()``): reading a property runs its getter."""
+    fn = ctx.scope.func
+    if fn is None or fn.info is None:
+        return
+    while isinstance(kind, Attr | Method | Call):
+        base = kind.base
+        if isinstance(kind, Attr) and not isinstance(base, Res):
+            fn.info.reads.append((base, kind.name))
+        kind = base
 
 
 def _is_union(node: ast.AST) -> bool:
@@ -364,8 +432,10 @@ def _is_union(node: ast.AST) -> bool:
 def _on_with(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.With | ast.AsyncWith)
     for item in node.items:
+        kind = ctx.kind_of(item.context_expr)
+        _reads(kind, ctx)
         if item.optional_vars is not None:
-            ctx.bind(item.optional_vars, None, ctx.kind_of(item.context_expr))
+            ctx.bind(item.optional_vars, None, kind)
 
 
 def _on_for(node: ast.AST, ctx: FileContext) -> None:
@@ -445,6 +515,7 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
         base = ctx.kind_of(func.value)  # type: ignore[attr-defined]
         if canon is None and base is not None and not isinstance(base, Res):
             info.method_calls.append((base, attr))  # a method of a project class?
+            _reads(base, ctx)
     if methods and base is not None and not awaited and (
         base in methods or (not isinstance(base, Res) and not is_library(root_name(base)))
     ):
@@ -493,6 +564,7 @@ def _on_return(node: ast.AST, ctx: FileContext) -> None:
     if not isinstance(node, ast.Return):
         fn.info.gen = True
     kind = ctx.kind_of(node.value)
+    _reads(kind, ctx)
     if kind is not None:
         fn.info.ret.append(kind)
 
@@ -572,6 +644,9 @@ def _on_expr(node: ast.AST, ctx: FileContext) -> None:
     if it checks (the project index looks)."""
     assert isinstance(node, ast.Expr)
     call = node.value
+    if isinstance(call, ast.Attribute):  # `store.engine` alone: a property read for effect
+        _reads(ctx.kind_of(call), ctx)
+        return
     if not isinstance(call, ast.Call) or not call.args:
         return
     fn = ctx.scope.func
