@@ -262,6 +262,9 @@ class FileContext:
             return attr_result(base, node.attr) if base is not None else None
         if isinstance(node, ast.Call):
             return self._call_kind(node)
+        if isinstance(node, ast.IfExp):  # `a if c else b`: a branch whose kind is known
+            body = self.kind_of(node.body)
+            return body if body is not None else self.kind_of(node.orelse)
         return None
 
     def _call_kind(self, node: ast.Call) -> Kind | None:
@@ -300,8 +303,8 @@ class FileContext:
             _, local = self._local(func.id)
             if local is not None:
                 return call_result(local)
-        elif isinstance(func, ast.Call):  # sessionmaker(bind=engine)()
-            made = self._call_kind(func)
+        elif isinstance(func, ast.Call | ast.IfExp):  # sessionmaker(bind=engine)()
+            made = self.kind_of(func)
             return call_result(made) if made is not None else None
         return None
 
