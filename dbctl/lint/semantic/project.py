@@ -755,12 +755,22 @@ class ProjectIndex:
             out.extend(self.methods_of(receiver, name, mod))
         # reading a property runs its getter (not followed from another getter: a getter
         # that returns another object's property hands out a value built already)
-        for receiver, name in () if info.prop else info.reads:
+        for receiver, name in () if info.prop else info.reads_of(self._property_names):
             out.extend(k for k in self.methods_of(receiver, name, mod) if self.info(k)[1].prop)
         for value in info.value_calls:
             out.extend(self.callable_keys(value, mod))
         self._callees[key] = result = tuple(out)
         return result
+
+    @cached_property
+    def _property_names(self) -> set[str]:
+        """The names of the project's properties (``@property`` methods)."""
+        return {
+            local.rsplit(".", 1)[-1]
+            for s in self.summaries.values()
+            for local, raw in s["facts"].get("funcs", {}).items()
+            if raw.get("prop")
+        }
 
     def methods_of(self, receiver: Kind, name: str, module: str) -> list[str]:
         """The keys of the project methods ``receiver.name(...)`` may run: the method the
