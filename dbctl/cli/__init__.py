@@ -8,12 +8,13 @@ so ``dbctl --help`` does not pay for SQLAlchemy or asyncpg.
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
 from dbctl import __version__
+from dbctl.cli.common import QuietOpt, VerboseOpt, set_verbosity
 from dbctl.errors import (
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -62,7 +63,12 @@ class DbctlGroup(TyperGroup):
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         ctx.meta["dbctl.argv"] = list(args)  # the edge scrubs what usage errors echo
-        return list(super().parse_args(ctx, args))
+        try:
+            return list(super().parse_args(ctx, args))
+        except Exception as exc:  # dbctl's own options: `dbctl --nope check`
+            if _is_usage_error(exc):
+                _usage_error(exc, ctx)
+            raise
 
     def invoke(self, ctx: Any) -> Any:
         """Run the command; with ``-v``, say how long it took and its exit code (stderr)."""
@@ -107,23 +113,10 @@ class DbctlGroup(TyperGroup):
             output.stderr().print("interrupted")
             raise typer.Exit(EXIT_INTERRUPTED) from None
         except Exception as exc:
+            if _is_usage_error(exc):  # a command's options, arguments, name
+                _usage_error(exc, ctx)
             if type(exc).__module__.split(".")[0] in {"typer", "click"}:
-                message = getattr(exc, "message", None)
-                if isinstance(message, str):  # usage errors echo argv: `dbctl check URL`
-                    from dbctl.errors import register_secret, scrub
-                    from dbctl.urls import mask_urls_in_text, secrets_in_text
-
-                    for arg in ctx.meta.get("dbctl.argv", ()):
-                        found = secrets_in_text(arg)
-                        masked = arg
-                        for secret in found:
-                            register_secret(secret)
-                            masked = masked.replace(secret, "***")
-                        if found:  # the argument as click echoes it: as typed, or repr-escaped
-                            for shown in (arg, repr(arg)[1:-1], arg.replace("'", "\\'")):
-                                message = message.replace(shown, masked)
-                    exc.message = scrub(mask_urls_in_text(message))  # type: ignore[attr-defined]
-                raise  # Exit / Abort / usage errors: typer renders them (exit 0/1/2)
+                raise  # Exit / Abort: typer ends with their exit code
             from dbctl import output
 
             expected = expected_error(exc)
@@ -133,6 +126,47 @@ class DbctlGroup(TyperGroup):
                 raise typer.Exit(expected.exit_code) from None
             output.internal_error(exc, debug=bool(ctx.meta.get("dbctl.debug")))
             raise typer.Exit(EXIT_USAGE) from None
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is click's UsageError (a bad option, value, argument or command)
+    but not ``dbctl``/``dbctl users`` alone, which print their help. Typer vendors click
+    since 0.26 and exports no UsageError class (only its BadParameter), so this goes by
+    the exception's interface: exit code 2 and ``format_message()``."""
+    return (
+        type(exc).__module__.split(".")[0] in {"typer", "click"}
+        and getattr(exc, "exit_code", None) == EXIT_USAGE
+        and callable(getattr(exc, "format_message", None))
+        and type(exc).__name__ != "NoArgsIsHelpError"
+    )
+
+
+def _usage_error(exc: Any, ctx: Any) -> NoReturn:
+    """A usage error as one line on stderr, exit 2: ``error: no such option: --nope (see
+    'dbctl check --help')`` instead of click's usage block. The arguments click echoes
+    are masked (`dbctl check URL`)."""
+    from dbctl import output
+    from dbctl.errors import UsageError, register_secret
+    from dbctl.urls import mask_urls_in_text, secrets_in_text
+
+    message = " ".join(line.strip() for line in exc.format_message().splitlines())
+    for arg in ctx.meta.get("dbctl.argv", ()):
+        found = secrets_in_text(arg)
+        masked = arg
+        for secret in found:
+            register_secret(secret)
+            masked = masked.replace(secret, "***")
+        if found:  # the argument as click echoes it: as typed, or repr-escaped
+            for shown in (arg, repr(arg)[1:-1], arg.replace("'", "\\'")):
+                message = message.replace(shown, masked)
+    if message[1:2].islower():  # "No such option" -> "no such option", as dbctl's errors
+        message = message[0].lower() + message[1:]
+    if getattr(exc, "ctx", None) is not None:
+        path = exc.ctx.command_path
+    else:  # the option parser's errors (`--table` without a value) carry no context
+        path = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+    output.error(UsageError(f"{mask_urls_in_text(message).rstrip('.')} (see '{path} --help')"))
+    raise typer.Exit(EXIT_USAGE) from None
 
 
 app = typer.Typer(
@@ -166,6 +200,8 @@ def _root(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show the traceback of unexpected errors.")
     ] = False,
+    quiet: QuietOpt = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Operations and diagnostics for FastAPI applications on PostgreSQL."""
     import os
@@ -174,6 +210,7 @@ def _root(
     from dbctl import output
 
     output.reset()
+    set_verbosity(quiet, verbose)  # `dbctl -q check` = `dbctl check -q`
 
 
 def _register() -> None:

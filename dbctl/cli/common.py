@@ -64,7 +64,9 @@ def with_verbosity(command: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(command)
     def wrapper(*args: Any, quiet: bool = False, verbose: bool = False, **kwargs: Any) -> Any:
-        set_verbosity(quiet, verbose)
+        from dbctl import output
+
+        set_verbosity(quiet or output.quiet(), verbose or output.verbose())  # `dbctl -q cmd`
         return command(*args, **kwargs)
 
     wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]

@@ -212,3 +212,51 @@ async def async_route(session: SessionDep):
     ]
     only_sync = {**files, "app/api.py": files["app/api.py"].split('\n\n@app.get("/async")')[0]}
     assert found(lint_tree(only_sync)) == []
+
+
+STORE = """from sqlalchemy.orm import sessionmaker
+
+
+def make(store, engine):
+    if store.ready:
+        return store.query(None)
+    return sessionmaker(bind=engine)
+
+
+class Store:
+    def init(self, engine):
+        self.maker = make(self, engine)
+
+    def peek(self):
+        with self.maker() as s:
+            s.flush()
+
+    def get(self):
+        with self.maker() as s:
+            return self.query(s)
+
+    @staticmethod
+    def query(session):
+        return session.execute("select 1")
+
+
+store = Store()
+"""
+
+
+def test_an_answer_does_not_depend_on_which_question_came_first(lint_tree) -> None:
+    """`make` may return `store.query(…)`, whose kind depends on the session `get` passes,
+    which comes from `make`: a cycle. Asked first through `peek` (`self.maker()`), the
+    cycle's inner question (what `query`'s `session` is) meets the open outer one; its
+    "unknown" is provisional and asked again later, so `get` is found as well, whichever
+    route comes first."""
+    for first, second in (("peek", "get"), ("get", "peek")):
+        api = (
+            "from fastapi import FastAPI\n\nfrom store import store\n\napp = FastAPI()\n\n\n"
+            f"@app.get('/a')\nasync def a():\n    return store.{first}()\n\n\n"
+            f"@app.get('/b')\nasync def b():\n    return store.{second}()\n"
+        )
+        assert found(lint_tree({"store.py": STORE, "api.py": api})) == [
+            ("api.py", 10, "DBC103"),
+            ("api.py", 15, "DBC103"),
+        ], first

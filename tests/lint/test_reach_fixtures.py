@@ -20,7 +20,7 @@ def test_every_family_is_here() -> None:
     assert {p.stem for p in FAMILIES} >= {
         "attributes", "factories", "annotations", "instances", "reflection", "awaited",
         "async_classes", "legitimate_sync", "name_only", "closures", "arguments",
-        "class_attributes", "guards",
+        "class_attributes", "guards", "method_members",
     }
 
 

@@ -43,7 +43,8 @@ def test_an_endless_wait_is_a_usage_error(tmp_path: Path, args: list[str]) -> No
     assert time.monotonic() - started < 20
     assert r.stdout == ""
     option = args[-2]
-    assert f"Invalid value for '{option}'" in r.stderr
+    assert r.stderr.startswith(f"error: invalid value for '{option}'"), r.stderr
+    assert len(r.stderr.splitlines()) == 1, r.stderr
     assert "internal error" not in r.stderr and "waiting:" not in r.stderr
 
 

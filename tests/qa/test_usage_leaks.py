@@ -27,6 +27,6 @@ RAW_AT = "postgresql://app:Can@ry-7f3Qx-pw@db/app"  # an unencoded '@' in the pa
 def test_usage_error_masks_the_password(cli: Any, args: list[str]) -> None:
     r = cli(*args)
     assert r.exit_code == 2
-    assert "Error:" in r.stderr
+    assert r.stderr.startswith("error: ") and len(r.stderr.splitlines()) == 1
     assert CANARY not in r.all and "Can@ry" not in r.all and "ry-7f3Qx" not in r.all
     assert ":***@" in r.stderr

@@ -38,7 +38,11 @@ class BlockingDbCallInAsyncDef(Rule):
     annotation (`def get_session() -> Session`, `Iterator[Session]`), a FastAPI
     dependency, an attribute assigned elsewhere (`self.session`, `request.state.db` set
     in middleware, `app.state.pool` set in the lifespan), methods of project classes
-    (`repo.list_users()` whose `__init__` opened a sync pool), class attributes declared
+    (`repo.list_users()` whose `__init__` opened a sync pool; what any method assigns
+    to `self` counts, e.g. a store without `__init__` whose `init_db()` opens the engine
+    and session factory, and a member assigned in two branches may hold either value),
+    a callable chosen by a conditional expression (`(read if ro else write)()`), class
+    attributes declared
     in the class body (`session_maker: ClassVar[sessionmaker]`, also through a type alias),
     reflection (`sqlalchemy.inspect(engine)`, `.get_table_names()`) and DDL
     (`metadata.create_all(engine)`), across modules. Functions passed around as values

@@ -267,6 +267,9 @@ class FileContext:
             container = self.kind_of(node.value.value)
             if container is not None and not isinstance(container, Res):
                 return Attr(node.value.attr + ELEMENTS, container)
+        if isinstance(node, ast.IfExp):  # `a if c else b`: a branch whose kind is known
+            body = self.kind_of(node.body)
+            return body if body is not None else self.kind_of(node.orelse)
         return None
 
     def _call_kind(self, node: ast.Call) -> Kind | None:
@@ -305,8 +308,8 @@ class FileContext:
             _, local = self._local(func.id)
             if local is not None:
                 return call_result(local)
-        elif isinstance(func, ast.Call):  # sessionmaker(bind=engine)()
-            made = self._call_kind(func)
+        elif isinstance(func, ast.Call | ast.IfExp):  # sessionmaker(bind=engine)()
+            made = self.kind_of(func)
             return call_result(made) if made is not None else None
         return None
 

@@ -56,6 +56,7 @@ from dbctl.lint.semantic.vocabulary import (
 )
 
 _MAX_DEPTH = 16
+_NO_CYCLE = 1 << 30
 _MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysis)
 _MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.resolve_all`)
 #: methods of a container that return one of its elements
@@ -103,6 +104,13 @@ class ProjectIndex:
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._sync_io: dict[str, bool] = {}
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
+        #: the questions being resolved (-> nesting level); the outermost one a cycle
+        #: reached; the unknown answers given inside such a cycle (forgotten once the
+        #: cycle's outermost question is answered: the same question asked from elsewhere
+        #: may have an answer)
+        self._active: dict[tuple[Kind, str], int] = {}
+        self._floor = _NO_CYCLE
+        self._provisional: list[tuple[Kind, str]] = []
         self._classes: dict[str, tuple[str, str]] = {}  # class key -> (module, local)
         self._members: dict[tuple[str, str], list[tuple[str, Kind]]] | None = None
         self._mros: dict[str, tuple[tuple[str, str, str], ...]] = {}
@@ -271,33 +279,49 @@ class ProjectIndex:
         return out
 
     def _member(self, owner: Resolved, name: str, depth: int) -> Resolved | None:
+        """The kind of member ``name`` of ``owner``: its first assignment (in any method
+        of the class or its bases, or elsewhere) whose value resolves."""
+        return next(self._members_of(owner, name, depth), None)
+
+    def _members_of(self, owner: Resolved, name: str, depth: int) -> Iterator[Resolved]:
+        """Every resolved kind member ``name`` of ``owner`` may have (a may-analysis:
+        ``self.maker`` assigned one factory in a branch and another in the other branch,
+        or in two methods), in assignment order; then a bound method of that name."""
         candidates: list[tuple[str, Kind]] = []
         if isinstance(owner, Res):
             known = ATTR_RESULT.get((owner, name))
             if known is not None or owner not in NAMESPACES:
-                return known
+                if known is not None:
+                    yield known
+                return
             candidates.extend(self._shared_members().get((owner.value, name), ()))
         elif isinstance(owner, Instance):
             for key, mod, local in self._mro(owner.qualname):
                 own = self.facts(mod).class_members.get(local, {}).get(name, ())
                 candidates.extend((mod, kind) for kind in own)
                 candidates.extend(self._shared_members().get((key, name), ()))
+        found = False
         for mod, kind in candidates:
             r = self.resolve(kind, mod, depth + 1)
             if r is not None:
-                return r
-        if isinstance(owner, Instance):
-            method = self.method(owner.qualname, name)
-            if method is not None:
-                if self.info(method)[1].prop:  # a property: the handle its getter returns
-                    r = self._ret_kind(method, depth)
-                    return r if isinstance(r, Res) else None
-                return Func(method)  # a bound method as a value
-            for sub in self._subclasses(owner.qualname):  # a mixin: what mixes it in
-                r = self._member(Instance(sub), name, depth + 1)
-                if r is not None:
-                    return r
-        return None
+                found = True
+                yield r
+        if found or not isinstance(owner, Instance):
+            return
+        method = self.method(owner.qualname, name)
+        if method is not None:
+            if self.info(method)[1].prop:  # a property: the handle its getter returns
+                r = self._ret_kind(method, depth)
+                if isinstance(r, Res):
+                    yield r
+                return
+            yield Func(method)  # a bound method as a value
+            return
+        for sub in self._subclasses(owner.qualname):  # a mixin: what mixes it in
+            r = self._member(Instance(sub), name, depth + 1)
+            if r is not None:
+                yield r
+                return
 
     def _subclasses(self, key: str) -> list[str]:
         """The keys of the project classes that inherit ``key`` directly (by base name;
@@ -370,10 +394,26 @@ class ProjectIndex:
             return kind
         key = (kind, from_module)
         if key in self._resolved:
+            level = self._active.get(key)
+            if level is not None and level < self._floor:  # a cycle back to an open question
+                self._floor = level
             return self._resolved[key]
+        level = len(self._active)
+        self._active[key] = level
         self._resolved[key] = None  # cycle guard
-        result = self._resolve(kind, from_module, depth)
+        try:
+            result = self._resolve(kind, from_module, depth)
+        finally:
+            del self._active[key]
         self._resolved[key] = result
+        if self._floor < level:  # the answer used the guard of a question still open
+            if result is None:
+                self._provisional.append(key)
+        elif self._floor < _NO_CYCLE:  # the cycle's outermost question is answered:
+            for k in self._provisional:  # the "no" answers inside it may be asked again
+                self._resolved.pop(k, None)
+            self._provisional.clear()
+            self._floor = _NO_CYCLE
         return result
 
     def _resolve(self, kind: Kind, from_module: str, depth: int) -> Resolved | None:
@@ -411,12 +451,16 @@ class ProjectIndex:
                 key = self.func(kind.base.qualname, from_module)
                 if key is not None:
                     return self._ret_kind(key, depth)
-            base = self.resolve(kind.base, from_module, depth + 1)
-            if isinstance(base, Func):  # calling a closure or a callback
-                return self._ret_kind(base.qualname, depth)
-            if isinstance(base, Klass):  # a class chosen at run time: an instance of it
-                return Instance(base.qualname)
-            return CALL_RESULT.get(base) if isinstance(base, Res) else None
+            if isinstance(kind.base, Attr):  # a member called: any value it may hold
+                owner = self.resolve(kind.base.base, from_module, depth + 1)
+                if owner is None:
+                    return None
+                for value in self._members_of(owner, kind.base.name, depth):
+                    r = self._call_result(value, depth)
+                    if r is not None:
+                        return r
+                return None
+            return self._call_result(self.resolve(kind.base, from_module, depth + 1), depth)
         if isinstance(kind, Alias):
             n = self.normalize(kind.qualname, from_module)
             if n is None:
@@ -458,6 +502,14 @@ class ProjectIndex:
                 return self.resolve(Call(ref), from_module, depth + 1)
             return None
         return None
+
+    def _call_result(self, base: Resolved | None, depth: int) -> Resolved | None:
+        """What calling a value of kind ``base`` gives."""
+        if isinstance(base, Func):  # calling a closure or a callback
+            return self._ret_kind(base.qualname, depth)
+        if isinstance(base, Klass):  # a class chosen at run time: an instance of it
+            return Instance(base.qualname)
+        return CALL_RESULT.get(base) if isinstance(base, Res) else None
 
     def _ref_kind(self, qn: str, from_module: str, depth: int) -> Resolved | None:
         n = self.normalize(qn, from_module)

@@ -3,6 +3,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import inspect
 
+from app.auth import basic_auth_middleware
 from app.db import engine
 from app.middleware import db_session_middleware
 from app.repository import UserRepository
@@ -23,3 +24,4 @@ app = FastAPI(lifespan=lifespan)
 app.middleware("http")(db_session_middleware)
 app.include_router(users.router)
 app.include_router(reports.router)
+app.middleware("http")(basic_auth_middleware)
