@@ -547,19 +547,28 @@ class ProjectIndex:
     def _param_kind(self, param: Param, depth: int) -> Resolved | None:
         """What the application's callers pass for an unannotated parameter: the first
         argument whose kind resolves (tests and Alembic migrations do not count)."""
+        for module, kind in self._arguments(param):
+            r = self.resolve(kind, module, depth + 1)
+            if r is not None:
+                return r
+        return None
+
+    def _arguments(self, param: Param, receiver: str = "") -> Iterator[tuple[str, Kind]]:
+        """(caller module, argument kind) of what the application's calls pass for a
+        parameter; with ``receiver`` (a class key), only the calls of the method on
+        instances of that class, its bases or subclasses."""
         short = param.func.rsplit(".", 1)[-1]
         if short == "__init__":
             short = param.func.rsplit(".", 2)[-2]  # called as the class
         for module, callee, args in self._calls_named(short):
+            if receiver and not self._related(self._receiver_of(callee, module), receiver):
+                continue
             for position, keyword, kind in args:
                 if keyword != param.name and (keyword or position != param.position):
                     continue
                 if self.callable_key(callee, module) != param.func:
                     break
-                r = self.resolve(kind, module, depth + 1)
-                if r is not None:
-                    return r
-        return None
+                yield module, kind
 
     def _calls_named(self, short: str) -> list[tuple[str, Kind, list[tuple[int, str, Kind]]]]:
         """(caller module, callee, arguments) of the application's calls of callables
@@ -705,21 +714,10 @@ class ProjectIndex:
                 yield one
 
     def _param_kinds(self, param: Param, depth: int, receiver: str = "") -> Iterator[Resolved]:
-        """Every argument the application's callers pass for a parameter (see
-        :meth:`_param_kind`); with ``receiver`` (a class key), only the calls of the
-        method on instances of that class, its bases or subclasses."""
-        short = param.func.rsplit(".", 1)[-1]
-        if short == "__init__":
-            short = param.func.rsplit(".", 2)[-2]
-        for module, callee, args in self._calls_named(short):
-            if receiver and not self._related(self._receiver_of(callee, module), receiver):
-                continue
-            for position, keyword, kind in args:
-                if keyword != param.name and (keyword or position != param.position):
-                    continue
-                if self.callable_key(callee, module) != param.func:
-                    break
-                yield from self.resolve_all(kind, module, depth + 1)
+        """Every kind the arguments the application's callers pass for a parameter may
+        have (see :meth:`_arguments`)."""
+        for module, kind in self._arguments(param, receiver):
+            yield from self.resolve_all(kind, module, depth + 1)
 
     def _receiver_of(self, callee: Kind, module: str) -> Resolved | None:
         """What a method call's receiver is (``registry`` of ``registry.register``)."""
