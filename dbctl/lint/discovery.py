@@ -206,7 +206,7 @@ class Discovery:
             }
             excludes: Specs = []
             for file, source in sources.items():
-                shown = self.display(file) if file == source else source
+                shown = self.display(file) if file and file == source else source
                 lines = read_text_lines(file, self.warnings, shown) if file else None
                 spec = compile_patterns(lines, source or "", self.warnings) if lines else None
                 if spec is not None:
