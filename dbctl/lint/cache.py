@@ -132,7 +132,8 @@ class LintCache:
         entry = self._load_parts().get(rel)
         if entry is None or entry[0] != digest:
             return None
-        return {**summary, **entry[1]}
+        parts = entry[1]
+        return {**summary, **{k: parts[k] for k in _LAZY if k in parts}}
 
     def _load_parts(self) -> dict[str, list[Any]]:
         if self._parts is not None:
@@ -150,7 +151,7 @@ class LintCache:
             except (ValueError, TypeError):
                 continue  # a damaged line: its file is analysed again
             if isinstance(rel, str) and isinstance(value, dict) and isinstance(
-                value.get("deferred", []), list
+                value.get("deferred"), list
             ) and isinstance(value.get("facts", {}), dict):
                 parts[rel] = [digest, value]
         for rel, digest, value in self._new:  # put before the file was read

@@ -272,8 +272,11 @@ def _lint_paths(
         display[rel], configs[rel] = shown, file_config
         if data is None:
             continue
-        digest = digests[rel] = content_hash(data)
-        hit = cache.get(rel, digest) if cache is not None else None
+        digest = ""  # the content hash keys the cache only: not computed without one
+        hit = None
+        if cache is not None:
+            digest = digests[rel] = content_hash(data)
+            hit = cache.get(rel, digest)
         if hit is not None:
             summaries[rel] = hit
             sources[rel] = path
@@ -354,8 +357,9 @@ def _analyze_all(todo: list[tuple[str, bytes, str]], jobs: int | None) -> list[d
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    # batches balanced by size, so one worker does not get all the big files
-    n_batches = workers * 8
+    # batches balanced by size, so one worker does not get all the big files; many small
+    # ones, so that the last batches leave little idle time to the other workers
+    n_batches = workers * 32
     batches: list[list[int]] = [[] for _ in range(n_batches)]
     loads = [0] * n_batches
     order = sorted(range(len(items)), key=lambda i: -len(items[i][1]))

@@ -61,7 +61,11 @@ class BlockingDbCallInAsyncDef(Rule):
     `self` or a base-typed value may run any override in the project's subclasses, and
     blocks if one of them does. A class chosen at run time (`cls = get_store_class(t)`, a
     `-> type[Store]` annotation, a class passed as an argument) runs its `__init__` when
-    called. An awaited call is never reported,
+    called. Containers on an instance count: `self.registry[key] = builder` (also a dict
+    assigned to the attribute) makes `builder` one of its elements, `self.registry[key]`
+    and `.get(key)` give any of them, and a builder passed to the method that stores it is
+    whatever the callers of that method on that registry class pass; calling a value, or
+    a method on it, may run any function it may be. An awaited call is never reported,
     nor are the `Async*` classes; when the only evidence is a name (`db.query()` with `db`
     unannotated), nothing is.
 

@@ -58,6 +58,8 @@ class FuncFacts:
     #: attributes it reads on values of symbolic kind (``Config().store``,
     #: ``self.engine``): (owner, name); a read of a property runs its getter
     reads: list[tuple[Kind, str]] = field(default_factory=list)
+    #: ``reads`` as the cache stores them: decoded only for names that are properties
+    raw_reads: list[Any] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -97,6 +99,12 @@ class FuncFacts:
             out["reads"] = [[encode(k), name] for k, name in self.reads]
         return out
 
+    def reads_of(self, names: frozenset[str] | set[str]) -> list[tuple[Kind, str]]:
+        """The attribute reads whose name is one of ``names`` (the project's properties)."""
+        if self.reads:
+            return [(k, n) for k, n in self.reads if n in names]
+        return _pairs([item for item in self.raw_reads if item[1] in names])
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> FuncFacts:
         f = cls(is_async=bool(data.get("async")), line=int(data.get("line", 0)),
@@ -114,7 +122,7 @@ class FuncFacts:
                 f.io.append(BlockingCall(kind, frozenset(Res(r) for r in item[1:])))
         f.ret = _kinds(data.get("ret"))
         f.method_calls = _pairs(data.get("mcalls"))
-        f.reads = _pairs(data.get("reads"))
+        f.raw_reads = data.get("reads") or []
         f.value_calls = _kinds(data.get("vcalls"))
         f.returns = decode(data.get("returns"))
         for p, k in data.get("guards", ()):

@@ -262,6 +262,11 @@ class FileContext:
             return attr_result(base, node.attr) if base is not None else None
         if isinstance(node, ast.Call):
             return self._call_kind(node)
+        if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
+            # self.registry[key]: an element stored in that container (see bind)
+            container = self.kind_of(node.value.value)
+            if container is not None and not isinstance(container, Res):
+                return Attr(node.value.attr + ELEMENTS, container)
         if isinstance(node, ast.IfExp):  # `a if c else b`: a branch whose kind is known
             body = self.kind_of(node.body)
             return body if body is not None else self.kind_of(node.orelse)
@@ -387,17 +392,17 @@ class FileContext:
             return
         if isinstance(target, ast.Attribute):  # a member of its owner
             if kind is not None:
-                owner = self.kind_of(target.value)
-                facts = self.facts
-                if isinstance(owner, Instance) and owner.qualname.startswith(self._prefix) and (
-                    owner.qualname[len(self._prefix) :] in facts.classes
-                ):  # self.x = … in a method of a class of this module
-                    cls = owner.qualname[len(self._prefix) :]
-                    facts.class_members.setdefault(cls, {}).setdefault(target.attr, []).append(
-                        kind
-                    )
-                elif owner is not None and (not isinstance(owner, Res) or owner in NAMESPACES):
-                    facts.members.append((owner, target.attr, kind))
+                self._bind_member(target.value, target.attr, kind)
+            if isinstance(value, ast.Dict):  # self.handlers = {"a": f, …}: its elements
+                for v in value.values:
+                    element = self.kind_of(v)
+                    if element is not None:
+                        self._bind_member(target.value, target.attr + ELEMENTS, element)
+            return
+        if isinstance(target, ast.Subscript):  # self.registry[key] = builder: an element
+            container = target.value
+            if kind is not None and isinstance(container, ast.Attribute):
+                self._bind_member(container.value, container.attr + ELEMENTS, kind)
             return
         if not isinstance(target, ast.Name):
             return
@@ -423,6 +428,17 @@ class FileContext:
         if name in scope.declared and not isinstance(kind, Res):
             return  # the annotation's kind stays
         scope.env[name] = kind
+
+    def _bind_member(self, owner_node: ast.AST, attr: str, kind: Kind) -> None:
+        owner = self.kind_of(owner_node)
+        facts = self.facts
+        if isinstance(owner, Instance) and owner.qualname.startswith(self._prefix) and (
+            owner.qualname[len(self._prefix) :] in facts.classes
+        ):  # self.x = … in a method of a class of this module
+            cls = owner.qualname[len(self._prefix) :]
+            facts.class_members.setdefault(cls, {}).setdefault(attr, []).append(kind)
+        elif owner is not None and (not isinstance(owner, Res) or owner in NAMESPACES):
+            facts.members.append((owner, attr, kind))
 
     def _refs_in(self, node: ast.AST) -> list[str]:
         out: list[str] = []
@@ -475,6 +491,8 @@ class FileContext:
 
 
 _TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
+#: the member name suffix of the elements of a container attribute (``registry[]``)
+ELEMENTS = "[]"
 _CLASS_OF = frozenset({"Type", "type"})
 
 

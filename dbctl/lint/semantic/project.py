@@ -58,6 +58,10 @@ from dbctl.lint.semantic.vocabulary import (
 _MAX_DEPTH = 16
 _NO_CYCLE = 1 << 30
 _MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysis)
+_MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.resolve_all`)
+#: methods of a container that return one of its elements
+CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault"})
+ELEMENTS = "[]"  # the member name suffix of a container's elements (``registry[]``)
 Summary = dict[str, Any]
 
 
@@ -121,6 +125,7 @@ class ProjectIndex:
         self._subs: dict[str, list[tuple[str, str, str]]] | None = None  # base's last name ->
         self._subs_of: dict[str, list[str]] = {}  # class key -> direct subclasses
         self._overrides: dict[tuple[str, str], list[str]] = {}
+        self._resolved_all: dict[tuple[Kind, str], tuple[Resolved, ...]] = {}
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -488,6 +493,10 @@ class ProjectIndex:
             if isinstance(base, Klass):  # Store.create(...): a classmethod / staticmethod
                 key = self.method(base.qualname, kind.name)
                 return self._ret_kind(key, depth) if key is not None else None
+            if base is None and kind.name in CONTAINER_GETTERS and isinstance(kind.base, Attr):
+                # self.registry.get(key): an element stored in that container
+                elements = Attr(kind.base.name + ELEMENTS, kind.base.base)
+                return self.resolve(elements, from_module, depth + 1)
             if base is None and isinstance(kind.base, Ref):  # module.function(...)
                 ref = Ref(f"{kind.base.qualname}.{kind.name}")
                 return self.resolve(Call(ref), from_module, depth + 1)
@@ -538,19 +547,28 @@ class ProjectIndex:
     def _param_kind(self, param: Param, depth: int) -> Resolved | None:
         """What the application's callers pass for an unannotated parameter: the first
         argument whose kind resolves (tests and Alembic migrations do not count)."""
+        for module, kind in self._arguments(param):
+            r = self.resolve(kind, module, depth + 1)
+            if r is not None:
+                return r
+        return None
+
+    def _arguments(self, param: Param, receiver: str = "") -> Iterator[tuple[str, Kind]]:
+        """(caller module, argument kind) of what the application's calls pass for a
+        parameter; with ``receiver`` (a class key), only the calls of the method on
+        instances of that class, its bases or subclasses."""
         short = param.func.rsplit(".", 1)[-1]
         if short == "__init__":
             short = param.func.rsplit(".", 2)[-2]  # called as the class
         for module, callee, args in self._calls_named(short):
+            if receiver and not self._related(self._receiver_of(callee, module), receiver):
+                continue
             for position, keyword, kind in args:
                 if keyword != param.name and (keyword or position != param.position):
                     continue
                 if self.callable_key(callee, module) != param.func:
                     break
-                r = self.resolve(kind, module, depth + 1)
-                if r is not None:
-                    return r
-        return None
+                yield module, kind
 
     def _calls_named(self, short: str) -> list[tuple[str, Kind, list[tuple[int, str, Kind]]]]:
         """(caller module, callee, arguments) of the application's calls of callables
@@ -586,6 +604,138 @@ class ProjectIndex:
         if isinstance(r, Klass):  # constructing a class chosen at run time
             return self.method(r.qualname, "__init__")
         return r.qualname if isinstance(r, Func) else None
+
+    def callable_keys(self, value: Kind, module: str) -> list[str]:
+        """The keys of the project functions calling a value may run: every function,
+        bound method or class (its ``__init__``) the value may be (:meth:`resolve_all`)."""
+        out: list[str] = []
+        key = self.callable_key(value, module)
+        if key is not None:
+            out.append(key)
+        for r in self.resolve_all(value, module):
+            if isinstance(r, Func):
+                out.append(r.qualname)
+            elif isinstance(r, Klass):
+                init = self.method(r.qualname, "__init__")
+                if init is not None:
+                    out.append(init)
+        return list(dict.fromkeys(out))
+
+    # -- may-analysis --------------------------------------------------------------------
+    def resolve_all(
+        self, kind: Kind | None, from_module: str, depth: int = 0
+    ) -> tuple[Resolved, ...]:
+        """Every concrete kind a value may have (:meth:`resolve` gives one): all the
+        arguments the application's callers pass for a parameter, all the elements stored
+        in a container attribute (``self.registry[key] = builder``), all the values a
+        function returns. For the project functions a call may run (a method call, a
+        value called); the concrete kinds of resources keep :meth:`resolve`."""
+        if kind is None or depth > _MAX_DEPTH:
+            return ()
+        if isinstance(kind, Res | Func):
+            return (kind,)
+        key = (kind, from_module)
+        done = self._resolved_all.get(key)
+        if done is not None:
+            return done
+        self._resolved_all[key] = ()  # cycle guard
+        out: dict[Resolved, None] = {}
+        for r in self._resolve_all(kind, from_module, depth):
+            out[r] = None
+            if len(out) >= _MAX_CANDIDATES:
+                break
+        if not out:
+            one = self.resolve(kind, from_module, depth)
+            if one is not None:
+                out[one] = None
+        result = self._resolved_all[key] = tuple(out)
+        return result
+
+    def _resolve_all(self, kind: Kind, from_module: str, depth: int) -> Iterator[Resolved]:
+        if isinstance(kind, Param):
+            yield from self._param_kinds(kind, depth)
+        elif isinstance(kind, Attr):
+            for owner in self.resolve_all(kind.base, from_module, depth + 1):
+                yield from self._members_all(owner, kind.name, depth)
+        elif isinstance(kind, Call):
+            if isinstance(kind.base, Ref):
+                cls = self.cls(kind.base.qualname, from_module)
+                if cls is not None:
+                    yield Instance(cls)
+                    return
+                key = self.func(kind.base.qualname, from_module)
+                if key is not None:
+                    yield from self._rets_all(key, depth)
+                    return
+            for base in self.resolve_all(kind.base, from_module, depth + 1):
+                if isinstance(base, Func):
+                    yield from self._rets_all(base.qualname, depth)
+                elif isinstance(base, Klass):
+                    yield Instance(base.qualname)
+        elif isinstance(kind, Method):
+            for owner in self.resolve_all(kind.base, from_module, depth + 1):
+                if isinstance(owner, Instance):
+                    key = self.method(owner.qualname, kind.name)
+                    if key is not None:
+                        yield from self._rets_all(key, depth, owner.qualname)
+
+    def _rets_all(self, key: str, depth: int, self_as: str = "") -> Iterator[Resolved]:
+        """What a function may return; for a method inherited by the class ``self_as``,
+        its ``self`` is an instance of that class (a registry subclass's own entries)."""
+        mod, info = self.info(key)
+        defined_in = key.rpartition(".")[0]
+        for k in info.ret:
+            as_self = _as_self(k, defined_in, self_as) if self_as not in ("", defined_in) else k
+            yield from self.resolve_all(as_self, mod, depth + 1)
+        r = self.resolve(info.returns, mod, depth + 1)
+        if r is not None:
+            yield r
+
+    def _members_all(self, owner: Resolved, name: str, depth: int) -> Iterator[Resolved]:
+        found = False
+        if isinstance(owner, Instance):
+            for key, mod, local in self._mro(owner.qualname):
+                for kind in self.facts(mod).class_members.get(local, {}).get(name, ()):
+                    if isinstance(kind, Param):  # stored by a method: this class's callers
+                        for r in self._param_kinds(kind, depth, owner.qualname):
+                            found = True
+                            yield r
+                    else:
+                        for r in self.resolve_all(kind, mod, depth + 1):
+                            found = True
+                            yield r
+                for mod2, kind in self._shared_members().get((key, name), ()):
+                    for r in self.resolve_all(kind, mod2, depth + 1):
+                        found = True
+                        yield r
+        if not found:  # a method as a value, a property, a namespace's member
+            one = self._member(owner, name, depth)
+            if one is not None:
+                yield one
+
+    def _param_kinds(self, param: Param, depth: int, receiver: str = "") -> Iterator[Resolved]:
+        """Every kind the arguments the application's callers pass for a parameter may
+        have (see :meth:`_arguments`)."""
+        for module, kind in self._arguments(param, receiver):
+            yield from self.resolve_all(kind, module, depth + 1)
+
+    def _receiver_of(self, callee: Kind, module: str) -> Resolved | None:
+        """What a method call's receiver is (``registry`` of ``registry.register``)."""
+        if isinstance(callee, Attr):
+            return self.resolve(callee.base, module)
+        if isinstance(callee, Ref) and "." in callee.qualname:
+            return self.resolve(Ref(callee.qualname.rpartition(".")[0]), module)
+        return None
+
+    def _related(self, r: Resolved | None, class_key: str) -> bool:
+        """Is ``r`` an instance of the class ``class_key``, of a base or of a subclass?"""
+        if not isinstance(r, Instance):
+            return True  # not known: it may be
+        if r.qualname == class_key:
+            return True
+        return any(k == class_key for k, _, _ in self._mro(r.qualname)) or any(
+            k == r.qualname for k, _, _ in self._mro(class_key)
+        )
 
     # -- roles ---------------------------------------------------------------------------
     @cached_property
@@ -655,14 +805,22 @@ class ProjectIndex:
             out.extend(self.methods_of(receiver, name, mod))
         # reading a property runs its getter (not followed from another getter: a getter
         # that returns another object's property hands out a value built already)
-        for receiver, name in () if info.prop else info.reads:
+        for receiver, name in () if info.prop else info.reads_of(self._property_names):
             out.extend(k for k in self.methods_of(receiver, name, mod) if self.info(k)[1].prop)
         for value in info.value_calls:
-            callee = self.callable_key(value, mod)
-            if callee:
-                out.append(callee)
+            out.extend(self.callable_keys(value, mod))
         self._callees[key] = result = tuple(out)
         return result
+
+    @cached_property
+    def _property_names(self) -> set[str]:
+        """The names of the project's properties (``@property`` methods)."""
+        return {
+            local.rsplit(".", 1)[-1]
+            for s in self.summaries.values()
+            for local, raw in s["facts"].get("funcs", {}).items()
+            if raw.get("prop")
+        }
 
     def methods_of(self, receiver: Kind, name: str, module: str) -> list[str]:
         """The keys of the project methods ``receiver.name(...)`` may run: the method the
@@ -670,15 +828,17 @@ class ProjectIndex:
         that is only a docstring, ``pass``, ``...`` or ``raise NotImplementedError``) the
         overrides in the project's subclasses of the receiver's class (class hierarchy
         analysis: any of them may be the object at run time)."""
-        owner = self.resolve(receiver, module)
-        if not isinstance(owner, Instance):
-            return []
-        key = self.method(owner.qualname, name)
-        if key is None:
-            return []
-        if not self.info(key)[1].abstract:
-            return [key]
-        return [key, *self.overrides(owner.qualname, name)]
+        out: list[str] = []
+        for owner in self.resolve_all(receiver, module):
+            if not isinstance(owner, Instance):
+                continue
+            key = self.method(owner.qualname, name)
+            if key is None:
+                continue
+            out.append(key)
+            if self.info(key)[1].abstract:
+                out.extend(self.overrides(owner.qualname, name))
+        return list(dict.fromkeys(out))
 
     def overrides(self, class_key: str, name: str) -> list[str]:
         """The keys of the methods ``name`` that the project's subclasses of a class
@@ -761,8 +921,10 @@ class ProjectIndex:
                 for key in self.methods_of(cond.receiver, cond.name, module)
             )
         if isinstance(cond, SyncIOValue):
-            key = self.callable_key(cond.value, module)
-            return key is not None and not self.info(key)[1].is_async and self.sync_io(key)
+            return any(
+                not self.info(key)[1].is_async and self.sync_io(key)
+                for key in self.callable_keys(cond.value, module)
+            )
         key = self.callable_key(Ref(cond.qualname), module)
         if key is None:
             return False
@@ -828,6 +990,20 @@ class ProjectIndex:
                 out.append((key, uses))
         out.sort(key=lambda item: (not self.info(item[0])[1].is_async, item[0]))
         return out
+
+
+def _as_self(kind: Kind, defined_in: str, self_as: str) -> Kind:
+    """``kind`` with the instances of the class ``defined_in`` (a method's ``self``) taken
+    as instances of its subclass ``self_as``."""
+    if isinstance(kind, Instance):
+        return Instance(self_as) if kind.qualname == defined_in else kind
+    if isinstance(kind, Attr):
+        return Attr(kind.name, _as_self(kind.base, defined_in, self_as))
+    if isinstance(kind, Method):
+        return Method(kind.name, _as_self(kind.base, defined_in, self_as))
+    if isinstance(kind, Call):
+        return Call(_as_self(kind.base, defined_in, self_as))
+    return kind
 
 
 def _imported(m: ModuleFacts, local: str) -> str | None:

@@ -420,7 +420,7 @@ def _reads(kind: Kind | None, ctx: FileContext) -> None:
         return
     while isinstance(kind, Attr | Method | Call):
         base = kind.base
-        if isinstance(kind, Attr) and not isinstance(base, Res):
+        if isinstance(kind, Attr) and not isinstance(base, Res) and not kind.name.endswith("]"):
             fn.info.reads.append((base, kind.name))
         kind = base
 
