@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode
 
 from pydantic import SecretStr
 
-from dbctl.dialect import INT_KWARGS, SECRET_PARAMS
+from dbctl.dialect import INT_KWARGS, SECRET_PARAMS, SSL_MODES
 
 MASK = "***"
 Severity = Literal["fail", "warn"]
@@ -351,7 +351,8 @@ def analyze_url(raw: str) -> UrlAnalysis:
             continue
         if key == "sslmode":
             query.append(("ssl", value))
-            translated.append(f"sslmode={value} -> ssl={value}")
+            valid = value.replace("_", "-") in SSL_MODES  # else config.bad_parameter says
+            translated.append(f"sslmode={value} -> ssl={value}" if valid else "sslmode -> ssl")
         elif key == "connect_timeout":
             translated.append("connect_timeout -> connect_args={'timeout': N}")
         elif key in {"application_name", "fallback_application_name"}:
@@ -420,21 +421,41 @@ def _by_app_rules(rest: str, url: DatabaseUrl, problems: list[UrlProblem]) -> Ur
     split = dialect.split_adapter(opts)
     kwargs = split.asyncpg
     bad = dialect.start_failures(kwargs)
+    query = list(url.query)
     if bad:
+        hint = (
+            f"ssl takes one of {', '.join(SSL_MODES)} (an SSLContext goes in "
+            "create_async_engine(url, connect_args={'ssl': context}))"
+            if any(key == "ssl" for key, _ in bad)
+            else ""
+        )
+        if any(key != "ssl" for key, _ in bad):
+            hint += "; " if hint else ""
+            hint += (
+                "fix or remove them; values that are not strings belong in "
+                'create_async_engine(url, connect_args={"statement_cache_size": 0, …})'
+            )
         problems.append(
             UrlProblem(
                 "config.bad_parameter",
                 "fail",
                 "the app fails at its first connection with these URL parameters: "
                 + "; ".join(f"{key}: {why}" for key, why in bad),
-                "fix or remove them; values that are not strings belong in "
-                'create_async_engine(url, connect_args={"statement_cache_size": 0, …})',
+                hint,
             )
         )
         for key, _why in bad:
             fixed = _evident(key, kwargs.pop(key))
             if fixed is not None:
                 kwargs[key] = fixed
+            # the corrected URL says what dbctl goes on with: asyncpg's ssl=True is
+            # verify-full, False disable; a value with no evident meaning is left out
+            value = {True: "verify-full", False: "disable"}.get(fixed) if key == "ssl" else fixed
+            query = [
+                (k, str(value)) if k == key else (k, v)
+                for k, v in query
+                if k != key or value is not None
+            ]
     if url.server_settings:  # translated from libpq parameters: dbctl's correction
         kwargs["server_settings"] = dict(url.server_settings)
     hosts = hosts_of(kwargs) or url.hosts
@@ -442,6 +463,7 @@ def _by_app_rules(rest: str, url: DatabaseUrl, problems: list[UrlProblem]) -> Ur
         replace(
             url,
             hosts=hosts,
+            query=tuple(query),
             app_kwargs=tuple(kwargs.items()),
             adapter_kwargs=tuple(split.adapter.items()),
         ),

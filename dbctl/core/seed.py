@@ -720,6 +720,34 @@ async def _close_cycle(conn: Any, batch: _Batch, table: Table, index: int, late:
 _KEY_DETAIL = re.compile(r"Key \((?P<cols>[^)]*)\)=\((?P<vals>.*)\)")
 
 
+_ROW_DETAIL = re.compile(r"Failing row contains \((?P<vals>.*)\)\.?$", re.DOTALL)
+
+
+def _mask_detail(detail: str, table: Table) -> str:
+    """PostgreSQL's DETAIL with the values of columns named like secrets (the users
+    list's rule: password, token, api_key, …) as ``***``. "Failing row contains (…)"
+    lists every column in table order; when its values cannot be matched to the
+    columns (a value holds ", ") and the table has such columns, they are all left out."""
+    from dbctl.core.users import MASK, is_secret
+
+    secret = [c.name for c in table.columns if is_secret(c.name)]
+    if not secret:
+        return detail
+    row = _ROW_DETAIL.match(detail)
+    if row is not None:
+        values = row["vals"].split(", ")
+        if len(values) != len(table.columns):
+            names = ", ".join(secret)
+            return f"Failing row not shown: the table has columns named like secrets ({names})"
+        pairs = zip(table.columns, values, strict=True)
+        shown = [MASK if is_secret(c.name) else v for c, v in pairs]
+        return f"Failing row contains ({', '.join(shown)})."
+    key = _KEY_DETAIL.match(detail)
+    if key is not None and any(is_secret(c.strip().strip('"')) for c in key["cols"].split(",")):
+        return detail[: key.start("vals")] + MASK + detail[key.end("vals") :]
+    return detail
+
+
 def explain(exc: Any, batch: _Batch, table: Table) -> DatabaseError:
     """A constraint violation while moving ``batch`` into ``table``, with PostgreSQL's
     DETAIL and, where it can be found, the file's row and column."""
@@ -741,7 +769,7 @@ def explain(exc: Any, batch: _Batch, table: Table) -> DatabaseError:
         place += f", column {column!r}"
     message = f"{place}: {exc.args[0] if exc.args else type(exc).__name__}"
     if detail:
-        message += f" (DETAIL: {detail})"
+        message += f" (DETAIL: {_mask_detail(detail, table)})"
     hint = None
     if sqlstate == "23502":
         hint = (

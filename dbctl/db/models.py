@@ -41,7 +41,14 @@ def import_object(spec: str, app_dir: Path | None = None, *, what: str = "models
     if spec.count(":") != 1 or not all(spec.split(":")):
         raise ConfigError(f"invalid {what} {spec!r}: expected MODULE:ATTR, e.g. app.models:Base")
     module_name, attr_path = spec.split(":")
-    directory = str((app_dir or Path(".")).resolve())
+    base = app_dir or Path(".")
+    if not base.is_dir():  # not "cannot import …: the module must be importable from there"
+        problem = "is not a directory" if base.exists() else "does not exist"
+        raise ConfigError(
+            f"--app-dir {problem}: {base}",
+            hint=f"give the directory the {what} module {module_name!r} is imported from",
+        )
+    directory = str(base.resolve())
     if directory not in sys.path:
         sys.path.insert(0, directory)
     try:

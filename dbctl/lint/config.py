@@ -258,8 +258,15 @@ class PathConfigs:
         self.fixed: LintConfig | None = None
         if config_file is not None:
             path = config_file.resolve()
-            if not path.is_file():
-                raise UsageError(f"--config: no such file: {config_file}")
+            if not path.is_file():  # stat only: a FIFO is never opened
+                problem = (
+                    "no such file"
+                    if not path.exists()
+                    else "is a directory"
+                    if path.is_dir()
+                    else "not a regular file (a pipe or device)"
+                )
+                raise UsageError(f"--config: {problem}: {config_file}")
             file_config = read_file_config(path)
             if not file_config.has_table:
                 raise ConfigError(f"--config {config_file} has no [tool.dbctl.lint] table")

@@ -206,7 +206,8 @@ class Discovery:
             }
             excludes: Specs = []
             for file, source in sources.items():
-                lines = read_text_lines(file) if file else None
+                shown = self.display(file) if file and file == source else source
+                lines = read_text_lines(file, self.warnings, shown) if file else None
                 spec = compile_patterns(lines, source or "", self.warnings) if lines else None
                 if spec is not None:
                     excludes.append((root, spec))
@@ -226,7 +227,7 @@ class Discovery:
 
     def _gitignore(self, directory: str) -> Any:
         path = os.path.join(directory, ".gitignore")
-        lines = read_text_lines(path)
+        lines = read_text_lines(path, self.warnings, self.display(path))
         if not lines:
             return None
         return compile_patterns(lines, self.display(path), self.warnings)

@@ -69,11 +69,21 @@ def read_regular(path: str, max_size: int | None = None) -> bytes:
         os.close(fd)
 
 
-def read_text_lines(path: str) -> list[str] | None:
+def read_text_lines(
+    path: str, warnings: list[str] | None = None, source: str | None = None
+) -> list[str] | None:
     """The lines of a small regular text file (a .gitignore), ``None`` when it is absent,
-    unreadable, not a regular file or over :data:`MAX_IGNORE_FILE`."""
+    unreadable, not a regular file or over :data:`MAX_IGNORE_FILE` (said in ``warnings``:
+    an ignore file whose patterns silently do not apply lints files it meant to skip)."""
     try:
         data = read_regular(path, MAX_IGNORE_FILE)
+    except TooLarge:
+        if warnings is not None:
+            warnings.append(
+                f"{source or path}: ignore file not read: larger than "
+                f"{MAX_IGNORE_FILE >> 20} MB, none of its patterns apply"
+            )
+        return None
     except OSError:
         return None
     return data.decode("utf-8", errors="replace").splitlines()

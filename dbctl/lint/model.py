@@ -44,7 +44,8 @@ class FileError:
 @dataclass(slots=True)
 class LintResult:
     """``notices``: paths skipped on purpose (too large, not Python) and dropped ignore
-    patterns (``path`` empty). ``ignored``: paths skipped by .gitignore rules.
+    patterns (``path`` empty). ``ignored``: paths skipped by ignore rules (.gitignore,
+    .git/info/exclude, git's global excludes file).
     ``baselined``: findings suppressed by ``--baseline``."""
 
     findings: list[Finding]

@@ -29,11 +29,18 @@ def config_data(loaded: LoadedSettings) -> dict[str, Any]:
             {"code": p.code, "severity": p.severity, "message": p.message, "hint": p.hint}
             for p in analysis.problems
         ]
+    from dbctl.core.check import resolve_targets
+
+    targets = [  # the same reading as `dbctl check`: an unusable URL is exit 2
+        {"name": name, "value": masked(t.settings.url), "source": t.origins["url"]}
+        for name, t in resolve_targets(loaded) or []
+    ]
     return {
         **envelope(),
         "pyproject": str(loaded.pyproject) if loaded.pyproject else None,
         "env_file": str(loaded.env_file) if loaded.env_file else None,
         "settings": rows,
+        "targets": targets,
         "url_problems": problems,
     }
 
@@ -43,6 +50,7 @@ def render_config(loaded: LoadedSettings, fmt: str) -> None:
     if fmt == "json":
         write_json(data)
         return
+    shown = data["settings"] + [{**t, "name": f"targets.{t['name']}"} for t in data["targets"]]
     console = stdout()
     if console.is_terminal:
         from rich.table import Table
@@ -51,14 +59,12 @@ def render_config(loaded: LoadedSettings, fmt: str) -> None:
         table.add_column("setting")
         table.add_column("value")
         table.add_column("source", style="dim")
-        for row in data["settings"]:
-            table.add_row(row["name"], escape(row["value"] or "-"), row["source"])
+        for row in shown:
+            table.add_row(escape(row["name"]), escape(row["value"] or "-"), row["source"])
         console.print(table)
     else:
-        width = max(len(r["name"]) for r in data["settings"])
-        lines = [
-            f"{r['name']:<{width}}  {r['value'] or '-'}  ({r['source']})" for r in data["settings"]
-        ]
+        width = max(len(r["name"]) for r in shown)
+        lines = [f"{r['name']:<{width}}  {r['value'] or '-'}  ({r['source']})" for r in shown]
         write_text("\n".join(lines) + "\n")
     for p in data["url_problems"]:
         from dbctl.output import warn

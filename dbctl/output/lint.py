@@ -295,7 +295,7 @@ def summary_line(result: LintResult) -> str:
         text += f" {k} path{'s' if k != 1 else ''} could not be linted."
     if result.ignored:
         k = result.ignored
-        text += f" {k} path{'s' if k != 1 else ''} skipped by .gitignore."
+        text += f" {k} path{'s' if k != 1 else ''} skipped by ignore rules."
     if result.baselined:
         k = result.baselined
         text += f" {k} finding{'s' if k != 1 else ''} suppressed by the baseline."
@@ -395,7 +395,7 @@ def render_lint(
     detail(
         f"linted {result.files} files in {result.duration_ms:.0f} ms: "
         f"{len(result.findings)} findings, {len(result.errors)} errors, "
-        f"{result.ignored} paths skipped by .gitignore, {result.baselined} baselined"
+        f"{result.ignored} paths skipped by ignore rules, {result.baselined} baselined"
     )
     if (fmt == "text" or output is not None) and not VERBOSITY.quiet:
         summary = summary_line(result)

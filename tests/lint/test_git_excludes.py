@@ -57,7 +57,7 @@ def test_global_excludes_file_applies_to_untracked_files(
     assert paths == {"main.py", "scratch_tracked.py"} == _git_view(repo)
     assert data["summary"]["ignored"] == 1
     text = cli("lint", "--no-cache")
-    assert "1 path skipped by .gitignore." in text.stderr
+    assert "1 path skipped by ignore rules." in text.stderr
 
 
 def test_configured_excludes_file_replaces_the_default(
@@ -143,7 +143,7 @@ def test_git_missing_applies_ignore_rules_to_tracked_files_and_says_so(
     text = cli("lint", "--no-cache")
     assert text.exit_code == 1
     assert text.stderr.count(note) == 1  # once, however many paths it skipped
-    assert "3 paths skipped by .gitignore." in text.stderr
+    assert "3 paths skipped by ignore rules." in text.stderr
     # nothing skipped: the missing git changed nothing, and no note
     (repo / ".gitignore").write_text("")
     paths, data, stderr = _lint(cli)

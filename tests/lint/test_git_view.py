@@ -37,13 +37,13 @@ def test_tracked_file_matched_by_gitignore_is_linted_untracked_is_not(
     assert data["summary"]["ignored"] == 2
     text = cli("lint", "--no-cache")
     assert text.exit_code == 1
-    assert "2 paths skipped by .gitignore." in text.stderr
+    assert "2 paths skipped by ignore rules." in text.stderr
     # outside a work tree the same tree lints every file, and nothing is "skipped"
     shutil.rmtree(tmp_path / ".git")
     paths, data = _paths(cli)
     assert paths == {"tracked.py", "pkg/also_tracked.py", "untracked.py", "pkg/untracked_too.py"}
     assert data["summary"]["ignored"] == 0
-    assert "skipped by .gitignore" not in cli("lint", "--no-cache").stderr
+    assert "skipped by ignore rules" not in cli("lint", "--no-cache").stderr
 
 
 def test_ignored_directory_with_tracked_files_inside(cli: Any, tmp_path: Path) -> None:
