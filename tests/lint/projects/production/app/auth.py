@@ -1,13 +1,13 @@
-"""Basic auth against a user store that has no `__init__`: `init_db` (run by the CLI's
-`serve`) opens its engine and the managed session factory, either a plain one or one
-that routes reads to a replica. The async middleware queries it on every request."""
+"""Basic auth against a user store without `__init__` (`init_db` opens its engine and a
+managed session factory, plain or routing reads to a replica); the async middleware
+queries it per request and runs an after-request hook looked up in a module dict."""
 
 import os
 from contextlib import contextmanager
 
 from fastapi import Request
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import sessionmaker
 
 from app.models import User
@@ -71,4 +71,21 @@ async def basic_auth_middleware(request: Request, call_next):
     if user is None:
         return PlainTextResponse("unauthorized", status_code=401)
     request.state.user = user
-    return await call_next(request)
+    response = await call_next(request)
+    after = AFTER_REQUEST.get(request.method)
+    if after is not None and response.status_code < 400:
+        after(user.email, request)
+    return response
+
+
+def note_read(email, request: Request) -> None:
+    request.state.read_by = email  # no database
+
+
+def record_write(email, request: Request) -> None:
+    with store.ManagedSessionMaker(read_only=False) as session:
+        session.execute(text("update users set last_write = now() where email = :e"), {"e": email})
+
+
+# the after-request hooks, by method: looked up per request, any of them may run
+AFTER_REQUEST = {"GET": note_read, "POST": record_write, "DELETE": record_write}
