@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+#: the name suffix of the elements of a container attribute (``registry[]``) or of a
+#: module-level dict (``HANDLERS[]``): ``registry[key]`` and ``HANDLERS.get(key)`` are
+#: one of them
+ELEMENTS = "[]"
+
 
 class Res(StrEnum):
     """Concrete kinds."""

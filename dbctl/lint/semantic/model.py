@@ -19,6 +19,7 @@ from dbctl.lint.secrets import literal_text
 from dbctl.lint.semantic.conditions import Condition, KindIn, encode_condition
 from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
 from dbctl.lint.semantic.kinds import (
+    ELEMENTS,
     Alias,
     Attr,
     Call,
@@ -567,9 +568,6 @@ class FileContext:
 
 
 _TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
-#: the name suffix of the elements of a container attribute (``registry[]``) or of a
-#: module-level dict (``HANDLERS[]``)
-ELEMENTS = "[]"
 _MAX_ELEMENTS = 64  # values of one module-level dict recorded
 _CLASS_OF = frozenset({"Type", "type"})
 

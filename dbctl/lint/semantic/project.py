@@ -12,6 +12,7 @@ nothing.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
@@ -31,6 +32,7 @@ from dbctl.lint.semantic.conditions import (
 )
 from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_flow, decode_members
 from dbctl.lint.semantic.kinds import (
+    ELEMENTS,
     Alias,
     Attr,
     Call,
@@ -61,9 +63,6 @@ _MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysi
 _MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.resolve_all`)
 #: methods of a container that return one of its elements
 CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault"})
-#: the name suffix of a container's elements: a member (``registry[]``) or a module-level
-#: dict (``HANDLERS[]``)
-ELEMENTS = "[]"
 Summary = dict[str, Any]
 
 
@@ -892,9 +891,9 @@ class ProjectIndex:
             return done
         out: list[str] = []
         seen = {class_key}
-        todo = list(self._subclasses(class_key))
+        todo = deque(self._subclasses(class_key))
         while todo and len(out) < _MAX_OVERRIDES:
-            sub = todo.pop(0)
+            sub = todo.popleft()
             if sub in seen:
                 continue
             seen.add(sub)

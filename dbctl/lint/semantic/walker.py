@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from dbctl.lint.context import settings_defaults
 from dbctl.lint.semantic.facts import BlockingCall, FuncFacts
 from dbctl.lint.semantic.kinds import (
+    ELEMENTS,
     Attr,
     Call,
     Checked,
@@ -420,7 +421,8 @@ def _reads(kind: Kind | None, ctx: FileContext) -> None:
         return
     while isinstance(kind, Attr | Method | Call):
         base = kind.base
-        if isinstance(kind, Attr) and not isinstance(base, Res) and not kind.name.endswith("]"):
+        if (isinstance(kind, Attr) and not isinstance(base, Res)
+                and not kind.name.endswith(ELEMENTS)):
             fn.info.reads.append((base, kind.name))
         kind = base
 
