@@ -281,11 +281,13 @@ class Run:
     peak_mb: float
 
 
-def run_measured(cmd: list[str], cwd: Path) -> tuple[int, bytes, float, float]:
-    """Run ``cmd``; return (status, stderr, wall seconds, peak MB of its largest process).
+def run_measured(cmd: list[str], cwd: Path) -> tuple[int, bytes, float, float, float]:
+    """Run ``cmd``; return (status, stderr, wall seconds, peak MB of its largest process,
+    CPU seconds of all its processes).
 
-    Peak memory comes from ``os.wait4``'s rusage of this one child, whose ``ru_maxrss``
-    also covers the worker processes it waited for (Linux: kilobytes).
+    Both come from ``os.wait4``'s rusage of this one child, which also covers the worker
+    processes it waited for: ``ru_maxrss`` is the largest of them (Linux: kilobytes),
+    user + system time their sum.
     """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -295,14 +297,15 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[int, bytes, float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
     scale = 1 if sys.platform == "darwin" else 1024
-    return proc.returncode, err, elapsed, usage.ru_maxrss * scale / 2**20
+    cpu = usage.ru_utime + usage.ru_stime
+    return proc.returncode, err, elapsed, usage.ru_maxrss * scale / 2**20, cpu
 
 
 def lint(app: App, tree: Path) -> Run:
     report = DATA / f"{app.key}-{app.version}.json"
     cmd = [PY, "-m", "dbctl", "lint", ".", "--format", "json", "--no-cache", "--exit-zero",
            "--output", str(report)]
-    status, err, seconds, peak = run_measured(cmd, tree)
+    status, err, seconds, peak, _ = run_measured(cmd, tree)
     if status != 0:
         tail = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         raise HarnessError(f"{app.key}: dbctl lint exited {status}: {tail}", 3)
