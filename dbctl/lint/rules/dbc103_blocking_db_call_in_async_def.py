@@ -127,7 +127,7 @@ class BlockingDbCallInAsyncDef(Rule):
                 kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
                 ctx.check_kind(
                     cls, node, f"`{func.attr}()` on a sync engine blocks the event loop {where}",
-                    kind, DDL_SYNC_BINDS,
+                    kind, DDL_SYNC_BINDS, any_member=True,
                 )
                 return
             base = ctx.kind_of(func.value)
@@ -135,7 +135,7 @@ class BlockingDbCallInAsyncDef(Rule):
             if kinds and base is not None:
                 ctx.check_kind(
                     cls, node, f"blocking database call `.{func.attr}()` on a sync "
-                    f"{_what(func.attr)} {where}", base, kinds,
+                    f"{_what(func.attr)} {where}", base, kinds, any_member=True,
                 )
             if canon is None and base is not None and not isinstance(base, Res):
                 ctx.defer(  # a method of a project class that does the I/O
@@ -155,7 +155,7 @@ class BlockingDbCallInAsyncDef(Rule):
                 ctx.check_kind(
                     cls, node, f"`inspect()` of a sync engine connects and blocks the event "
                     f"loop {where}", ctx.kind_of(arg_or_keyword(node, 0, "subject")),
-                    INSPECT_BLOCKS_ON,
+                    INSPECT_BLOCKS_ON, any_member=True,
                 )
             return
         short = canon.rsplit(".", 1)[-1]
