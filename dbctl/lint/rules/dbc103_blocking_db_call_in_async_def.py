@@ -77,6 +77,18 @@ class BlockingDbCallInAsyncDef(Rule):
     nor are the `Async*` classes; when the only evidence is a name (`db.query()` with `db`
     unannotated), nothing is.
 
+    Annotations are read as a type checker reads them: `Union[A, B]` and `Optional[A]`
+    (from `typing`, a module alias or `typing_extensions`) like `A | B`, and forward
+    references as strings, also inside a union (`Union["BaseDb", "AsyncBaseDb", None]`).
+    A value of a union type may be any member: a call on it is reported when it blocks
+    for one of them (with `Union[Session, AsyncSession]`, `db.commit()` not awaited blocks
+    when `db` is the `Session`; the usual shape is the sync branch of an `isinstance`
+    dispatch). Tuple unpacking of a call whose return annotation names the elements
+    (`db, uid = await resolve(...)` with `-> tuple[Db, str | None]`) gives each target
+    its element's kind, kept like a parameter's annotation when the name is reassigned
+    (`db = cast(AsyncDb, db)` in the async branch). A call used as an `async with`
+    context manager (`async with engine.begin()`) is awaited: its receiver is async.
+
     ## Why is this bad?
     The call blocks the event loop until PostgreSQL answers; under load every other
     request stalls behind it. Passing the function to `run_in_threadpool` /

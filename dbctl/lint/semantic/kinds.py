@@ -13,7 +13,9 @@ alias such as ``SessionDep = Annotated[Session, Depends(f)]`` defined elsewhere.
 value) and :class:`Func` (a project function
 as a value: a closure a factory returns, a callback passed as an argument) are what
 symbolic kinds may resolve to besides concrete ones: an instance's attributes are the
-members its methods assign, calling a function gives what it returns.
+members its methods assign, calling a function gives what it returns. :class:`AnyOf` is
+a union annotation (any of its members), :class:`Item` an element of a tuple a call
+returns (its return annotation names the elements).
 
 :func:`encode` / :func:`decode` are the one codec between kinds and the JSON of the
 lint cache.

@@ -412,12 +412,19 @@ class FileContext:
                     continue
                 if last == "Union":  # Union[A, B]: read as A | B
                     members = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+                    members = [m for m in members if not _is_none(m)]
+                    if len(members) == 1:
+                        ann = members[0]
+                        continue
                     return self._union(members, returns), dep, False
                 if last in _CLASS_OF:  # type[T]: calling it constructs a T
                     of = self.annotation(ann.slice)[0]
                     return (Klass(of.qualname) if isinstance(of, Instance) else None), dep, False
                 return None, dep, False
             if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
+                if _is_none(ann.right) and not isinstance(ann.left, ast.BinOp):
+                    ann = ann.left  # T | None: T
+                    continue
                 return self._union(_union_members(ann), returns), dep, False
             if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
                 try:
@@ -470,15 +477,15 @@ class FileContext:
     def _union(self, members: list[ast.expr], returns: bool) -> Kind | None:
         """The kind of a union annotation: its one member of known kind, or any of them
         (:class:`AnyOf`); ``None`` is left out."""
-        kinds: dict[Kind, None] = {}
+        kinds: list[Kind] = []
         for member in members[:_MAX_ELEMENTS]:
             if not _is_none(member):
                 kind = self.annotation(member, returns=returns)[0]
-                if kind is not None:
-                    kinds[kind] = None
+                if kind is not None and kind not in kinds:
+                    kinds.append(kind)
         if len(kinds) > 1:
             return AnyOf(tuple(kinds))
-        return next(iter(kinds), None)
+        return kinds[0] if kinds else None
 
     def depends_target(self, node: ast.AST | None) -> str | None:
         """The canonical name of ``x`` in ``Depends(x)`` / ``Security(x)``."""

@@ -443,6 +443,8 @@ def _is_union(node: ast.AST) -> bool:
 def _on_with(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.With | ast.AsyncWith)
     for item in node.items:
+        if type(node) is ast.AsyncWith:  # `async with x.begin()`: awaited, an async x
+            ctx.awaited.add(id(item.context_expr))
         kind = ctx.kind_of(item.context_expr)
         _reads(kind, ctx)
         if item.optional_vars is not None:
