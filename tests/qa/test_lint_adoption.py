@@ -1,6 +1,7 @@
 """QA: `dbctl lint` as a team adopts it, following README.md and docs/ only: the
 baseline workflow (`--format json -o .dbctl-baseline.json`, then `--baseline`) with every
-kind of wrong file in place of the baseline."""
+kind of wrong file in place of the baseline, and ignore patterns (an existing
+`.gitignore`, `exclude`, `per-file-ignores`, `--exclude`) that pathspec cannot compile."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.lint.gitrepo import init_repo, write
 from tests.prestart.conftest import run_dbctl
 
 DB = 'engine_url = "postgresql+asyncpg://app:s3cret@db/app"\n'
@@ -64,3 +66,56 @@ def test_a_file_that_is_not_a_baseline_is_one_line_and_exit_2(
     assert r.stdout == ""
     [line] = [x for x in r.stderr.splitlines() if not x.startswith("  hint:")]
     assert line.startswith(f"error: --baseline: {says}"), r.stderr
+
+
+def test_gitignore_lines_pathspec_cannot_compile_are_dropped_with_a_note(tmp_path: Path) -> None:
+    # `[z-a]` (git: matches nothing), a lone `!` and git's POSIX classes made lint an
+    # "internal error" (exit 2) in any work tree whose .gitignore had one; `[[:space:]]`
+    # also printed Python's FutureWarning
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {
+        ".gitignore": "[z-a].py\n!\n[[:alpha:]]x.py\n[[:space:]]*.py\nskip.py\n",
+        "app.py": DB,
+        "skip.py": DB,
+    })
+    r = run_dbctl("lint", "--no-cache", cwd=repo, timeout=60)
+    assert r.returncode == 1, r.all
+    assert r.stdout.splitlines() == [
+        "app.py:1:14: DBC201 hardcoded password in database URL "
+        "'postgresql+asyncpg://app:***@db/app'"
+    ]
+    notes = [line for line in r.stderr.splitlines() if line.startswith("note: ")]
+    assert [n.split(": pattern ignored: ")[0] for n in notes] == [
+        "note: .gitignore:1", "note: .gitignore:2", "note: .gitignore:3", "note: .gitignore:4"
+    ], r.stderr
+    assert "internal error" not in r.stderr and "Warning" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "flags", "says"),
+    [
+        (
+            '[tool.dbctl.lint]\nexclude = ["legacy/", "[z-a].py"]\n', [],
+            "error: 'exclude' in [tool.dbctl.lint] in {pyproject}: pattern '[z-a].py' is not"
+            " valid",
+        ),
+        (
+            '[tool.dbctl.lint.per-file-ignores]\n"[[:digit:]]*.py" = ["DBC201"]\n', [],
+            "error: 'per-file-ignores' in [tool.dbctl.lint] in {pyproject}: pattern"
+            " '[[:digit:]]*.py' is not valid",
+        ),
+        (None, ["--exclude", "a[b-a]*c"], "error: --exclude: pattern 'a[b-a]*c' is not valid"),
+    ],
+    ids=["exclude", "per-file-ignores", "--exclude"],
+)
+def test_an_invalid_pattern_in_the_configuration_is_a_usage_error(
+    tmp_path: Path, pyproject: str | None, flags: list[str], says: str
+) -> None:
+    (tmp_path / "db.py").write_text(DB)
+    if pyproject is not None:
+        (tmp_path / "pyproject.toml").write_text(pyproject)
+    r = run_dbctl("lint", "--no-cache", *flags, cwd=tmp_path, timeout=60)
+    assert r.returncode == 2, r.all
+    [line] = r.stderr.splitlines()
+    assert line.startswith(says.format(pyproject=tmp_path / "pyproject.toml")), r.stderr
+    assert "internal error" not in line
