@@ -60,6 +60,9 @@ class App:
     filename: str
     sha256: str
     serves: str
+    #: added after dbctl/lint's inference rules were written, and labelled before any
+    #: change to dbctl/lint was made for them: its figures say how the rules generalise
+    heldout: bool = False
 
     @property
     def tree(self) -> Path:
@@ -112,6 +115,28 @@ APPS: tuple[App, ...] = (
         "zenml-0.98.0-py3-none-any.whl",
         "801ffbe1821bd48dfc03c9fd5519f5a7d4387d86b3d48d08bd2057dfcde5ad30",
         "FastAPI server (zen_server) on sync SQLModel sessions"),
+    # -- held-out: nobody here had read these when dbctl/lint's rules were written; their
+    # findings were labelled (and committed) before any change to dbctl/lint.
+    App("agno", "agno", "3.1.10",
+        "agno-3.1.10-py3-none-any.whl",
+        "ea1d0d2f8f7e8d0c413c2a1df57b4c784dac2f70ceac1f69b935fd8d2ef68c7e",
+        "FastAPI AgentOS routers over sync (SQLAlchemy, psycopg, sqlite) and async databases",
+        heldout=True),
+    App("chainlit", "chainlit", "2.12.0",
+        "chainlit-2.12.0-py3-none-any.whl",
+        "17cbd2c408f775a123892984bf9170674b5c81a01f7a8af278912e2786253ffc",
+        "FastAPI server; data layers on async SQLAlchemy and asyncpg",
+        heldout=True),
+    App("dstack", "dstack", "0.22.5",
+        "dstack-0.22.5-py3-none-any.whl",
+        "e83cd6b7161f379ed173c012cd4d4149d1c395af6abf1dae61a9143f78e3cd04",
+        "FastAPI server on async SQLAlchemy (asyncpg / aiosqlite), background workers",
+        heldout=True),
+    App("fief", "fief-server", "0.27.0",
+        "fief_server-0.27.0-py3-none-any.whl",
+        "e5361f33b37e31d928eae3f744b2dceddea72627c077ff3b2275faa55ec2e032",
+        "FastAPI auth server on async SQLAlchemy (asyncpg / aiosqlite), Alembic",
+        heldout=True),
 )
 BY_KEY = {app.key: app for app in APPS}
 #: rules that report blocking database I/O on the event loop (a must-flag case's default)
@@ -281,11 +306,13 @@ class Run:
     peak_mb: float
 
 
-def run_measured(cmd: list[str], cwd: Path) -> tuple[int, bytes, float, float]:
-    """Run ``cmd``; return (status, stderr, wall seconds, peak MB of its largest process).
+def run_measured(cmd: list[str], cwd: Path) -> tuple[int, bytes, float, float, float]:
+    """Run ``cmd``; return (status, stderr, wall seconds, peak MB of its largest process,
+    CPU seconds of all its processes).
 
-    Peak memory comes from ``os.wait4``'s rusage of this one child, whose ``ru_maxrss``
-    also covers the worker processes it waited for (Linux: kilobytes).
+    Both come from ``os.wait4``'s rusage of this one child, which also covers the worker
+    processes it waited for: ``ru_maxrss`` is the largest of them (Linux: kilobytes),
+    user + system time their sum.
     """
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -295,14 +322,15 @@ def run_measured(cmd: list[str], cwd: Path) -> tuple[int, bytes, float, float]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
     scale = 1 if sys.platform == "darwin" else 1024
-    return proc.returncode, err, elapsed, usage.ru_maxrss * scale / 2**20
+    cpu = usage.ru_utime + usage.ru_stime
+    return proc.returncode, err, elapsed, usage.ru_maxrss * scale / 2**20, cpu
 
 
 def lint(app: App, tree: Path) -> Run:
     report = DATA / f"{app.key}-{app.version}.json"
     cmd = [PY, "-m", "dbctl", "lint", ".", "--format", "json", "--no-cache", "--exit-zero",
            "--output", str(report)]
-    status, err, seconds, peak = run_measured(cmd, tree)
+    status, err, seconds, peak, _ = run_measured(cmd, tree)
     if status != 0:
         tail = (err.decode(errors="replace").strip().splitlines() or ["no output"])[-1]
         raise HarnessError(f"{app.key}: dbctl lint exited {status}: {tail}", 3)
@@ -381,6 +409,30 @@ def toml_string(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def summed(scores: list[Score]) -> Score:
+    """The counts of ``scores`` added up (its app and run are placeholders)."""
+    total = Score(APPS[0], Run([], 0, 0.0, 0.0))
+    for s in scores:
+        total.true += s.true
+        total.false += s.false
+        total.true_ew += s.true_ew
+        total.false_ew += s.false_ew
+        total.unlabelled += s.unlabelled
+        total.hits += s.hits
+        total.misses += s.misses
+    return total
+
+
+def total_row(label: str, scores: list[Score]) -> str:
+    t = summed(scores)
+    found = sum(len(s.run.findings) for s in scores)
+    return (f"{label:<19} {sum(s.run.files for s in scores):>5} {found:>5} {t.true:>4} "
+            f"{t.false:>5} {len(t.unlabelled):>5} {pct(t.precision):>8} "
+            f"{len(t.hits) + len(t.misses):>4} {len(t.hits):>4} "
+            f"{pct(t.recall):>6} {sum(s.run.seconds for s in scores):5.1f}s "
+            f"{max((s.run.peak_mb for s in scores), default=0):5.0f}MB")
+
+
 def report(scores: list[Score], *, template: bool, misses: bool) -> None:
     head = (f"{'app':<10} {'version':<8} {'files':>5} {'found':>5} {'true':>4} {'false':>5} "
             f"{'unlab':>5} {'prec e+w':>8} {'must':>4} {'hit':>4} {'recall':>6} "
@@ -392,22 +444,13 @@ def report(scores: list[Score], *, template: bool, misses: bool) -> None:
               f"{s.true:>4} {s.false:>5} {len(s.unlabelled):>5} {pct(s.precision):>8} "
               f"{len(s.hits) + len(s.misses):>4} {len(s.hits):>4} {pct(s.recall):>6} "
               f"{s.run.seconds:5.1f}s {s.run.peak_mb:5.0f}MB")
-    total = Score(APPS[0], Run([], 0, 0.0, 0.0))
-    for s in scores:
-        total.true += s.true
-        total.false += s.false
-        total.true_ew += s.true_ew
-        total.false_ew += s.false_ew
-        total.unlabelled += s.unlabelled
-        total.hits += s.hits
-        total.misses += s.misses
-    found = sum(len(s.run.findings) for s in scores)
+    total = summed(scores)
     print("-" * len(head))
-    print(f"{'total':<19} {sum(s.run.files for s in scores):>5} {found:>5} {total.true:>4} "
-          f"{total.false:>5} {len(total.unlabelled):>5} {pct(total.precision):>8} "
-          f"{len(total.hits) + len(total.misses):>4} {len(total.hits):>4} "
-          f"{pct(total.recall):>6} {sum(s.run.seconds for s in scores):5.1f}s "
-          f"{max((s.run.peak_mb for s in scores), default=0):5.0f}MB")
+    heldout = [s for s in scores if s.app.heldout]
+    if heldout and len(heldout) < len(scores):
+        # the applications added after the rules were written: how the rules generalise
+        print(total_row("held-out", heldout))
+    print(total_row("total", scores))
     print("\nprecision: true / (true + false) over labelled error and warning findings; "
           "recall: must-flag cases reported / must-flag cases labelled.")
 
