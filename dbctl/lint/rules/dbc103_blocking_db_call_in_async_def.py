@@ -57,9 +57,14 @@ class BlockingDbCallInAsyncDef(Rule):
     `if not isinstance(x, C): raise`, `assert isinstance(x, C)` or a validating helper
     called first (`validate_store(store)`) is a `C` afterwards, and a mixin's methods see
     what the class that mixes it in sets on `self`. Reading a property runs its getter
-    (`Config().store` that builds and migrates a store on first read; a read inside another
-    getter is taken as handing out a value built already), and a property that returns a
-    handle (`self.engine`) is that handle. A call of an abstract method (`@abstractmethod`,
+    (`Config().store` that builds and migrates a store on first read, also read as a
+    call's argument, `str(config.deployment_id)`), and a property that returns a handle
+    (`self.engine`) is that handle. The properties read while a getter runs (in its body
+    or in a function it calls) are taken as values built already: their getters are not
+    followed, but the methods the getter calls on their values are
+    (`Config().store.get_deployment_id()` inside a `deployment_id` getter). A project
+    class derived from a database class (`class TimedSession(sqlmodel.Session)`) is that
+    class. A call of an abstract method (`@abstractmethod`,
     or a body that is only a docstring, `pass`, `...` or `raise NotImplementedError`) on
     `self` or a base-typed value may run any override in the project's subclasses, and
     blocks if one of them does. A class chosen at run time (`cls = get_store_class(t)`, a

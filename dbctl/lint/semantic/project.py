@@ -55,6 +55,7 @@ from dbctl.lint.semantic.vocabulary import (
     METHOD_RESULT,
     NAMESPACES,
     SYNC_DERIVED,
+    derived_kind,
 )
 
 _MAX_DEPTH = 16
@@ -64,6 +65,9 @@ _MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.reso
 #: methods of a container that return one of its elements
 CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault"})
 Summary = dict[str, Any]
+#: what a function runs: (functions and methods called, getters of the properties read,
+#: values called)
+_Edges = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +107,7 @@ class ProjectIndex:
                 self.suffix.setdefault(".".join(parts[i:]), []).append(name)
         self._funcs: dict[str, tuple[str, FuncFacts]] = {}  # filled on demand
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
-        self._sync_io: dict[str, bool] = {}
+        self._sync_io: dict[tuple[str, bool], bool] = {}
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
         #: the questions being resolved (-> nesting level); the outermost one a cycle
         #: reached; the unknown answers given inside such a cycle (forgotten once the
@@ -116,7 +120,7 @@ class ProjectIndex:
         self._members: dict[tuple[str, str], list[tuple[str, Kind]]] | None = None
         self._mros: dict[str, tuple[tuple[str, str, str], ...]] = {}
         self._methods: dict[tuple[str, str], str | None] = {}
-        self._callees: dict[str, tuple[str, ...]] = {}
+        self._callees: dict[str, _Edges] = {}
         self._holds: dict[tuple[str, str], bool] = {}
         #: callee's last name -> (caller module, callee, arguments): built on demand
         #: callee's last name -> (caller module, the call's JSON): built on demand, each
@@ -423,7 +427,7 @@ class ProjectIndex:
         if isinstance(kind, Instance):
             key = self.cls(kind.qualname, from_module)
             if key is not None:
-                return Instance(key)
+                return self._instance(key)
             # not a class: maybe a type alias (``SessionMaker = sessionmaker | async_sessionmaker``)
             return self.resolve(Alias(kind.qualname), from_module, depth + 1)
         if isinstance(kind, Klass):
@@ -448,7 +452,7 @@ class ProjectIndex:
             if isinstance(kind.base, Ref):
                 key = self.cls(kind.base.qualname, from_module)
                 if key is not None:
-                    return Instance(key)
+                    return self._instance(key)
                 key = self.func(kind.base.qualname, from_module)
                 if key is not None:
                     return self._ret_kind(key, depth)
@@ -507,6 +511,16 @@ class ProjectIndex:
                 return self.resolve(Call(ref), from_module, depth + 1)
             return None
         return None
+
+    def _instance(self, class_key: str) -> Resolved:
+        """An instance of a project class: of a library database class's kind when the
+        class derives from one (``class TimedSession(Session)`` is a sync session)."""
+        for _, mod, local in self._mro(class_key):
+            for base in self.facts(mod).classes.get(local, ()):
+                kind = derived_kind(base)
+                if kind is not None:
+                    return kind
+        return Instance(class_key)
 
     def _elements_of(self, ref: Ref, from_module: str) -> tuple[str, list[Kind]] | None:
         """(module, value kinds) of the module-level dict a ``HANDLERS[]`` reference names,
@@ -833,25 +847,38 @@ class ProjectIndex:
         return self.routes | self.dependencies | self.middleware | self.lifespans
 
     def callees(self, key: str) -> tuple[str, ...]:
-        """The keys of the project functions ``key`` calls, methods included (memoised)."""
+        """The keys of the project functions ``key`` calls, methods included, and of the
+        getters of the properties it reads (not from a getter: see :meth:`sync_io`)."""
+        calls, getters, values = self._edges(key)
+        return calls + values if self.info(key)[1].prop else calls + getters + values
+
+    def _edges(self, key: str) -> _Edges:
+        """The keys of the project functions ``key`` runs (memoised): the functions and
+        methods it calls (in a getter also the methods it calls on the value another
+        property hands out, ``Config().store.get_id()``), the getters of the properties
+        it reads, the values it calls."""
         done = self._callees.get(key)
         if done is not None:
             return done
         mod, info = self.info(key)
-        out: list[str] = []
+        calls: list[str] = []
         for qn in info.calls:
             callee = self.func(qn, mod)
             if callee:
-                out.append(callee)
+                calls.append(callee)
         for receiver, name in info.method_calls:
-            out.extend(self.methods_of(receiver, name, mod))
-        # reading a property runs its getter (not followed from another getter: a getter
-        # that returns another object's property hands out a value built already)
-        for receiver, name in () if info.prop else info.reads_of(self._property_names):
-            out.extend(k for k in self.methods_of(receiver, name, mod) if self.info(k)[1].prop)
-        for value in info.value_calls:
-            out.extend(self.callable_keys(value, mod))
-        self._callees[key] = result = tuple(out)
+            calls.extend(self.methods_of(receiver, name, mod))
+            if info.prop and isinstance(receiver, Attr) and receiver.name in self._property_names:
+                for value in self._property_values(receiver, mod):
+                    calls.extend(self._methods_on(value, name))
+        getters = [
+            k
+            for receiver, name in info.reads_of(self._property_names)
+            for k in self.methods_of(receiver, name, mod)
+            if self.info(k)[1].prop
+        ]
+        values = [k for value in info.value_calls for k in self.callable_keys(value, mod)]
+        self._callees[key] = result = (tuple(calls), tuple(getters), tuple(values))
         return result
 
     @cached_property
@@ -872,15 +899,30 @@ class ProjectIndex:
         analysis: any of them may be the object at run time)."""
         out: list[str] = []
         for owner in self.resolve_all(receiver, module):
+            out.extend(self._methods_on(owner, name))
+        return list(dict.fromkeys(out))
+
+    def _methods_on(self, owner: Resolved, name: str) -> list[str]:
+        """:meth:`methods_of` an owner of resolved kind."""
+        if not isinstance(owner, Instance):
+            return []
+        key = self.method(owner.qualname, name)
+        if key is None:
+            return []
+        if self.info(key)[1].abstract:
+            return [key, *self.overrides(owner.qualname, name)]
+        return [key]
+
+    def _property_values(self, read: Attr, module: str) -> Iterator[Resolved]:
+        """Every kind the value of a property read (``Config().store``) may have: what
+        the getter may return, a project class instance included (:meth:`_member` gives
+        only a handle)."""
+        for owner in self.resolve_all(read.base, module):
             if not isinstance(owner, Instance):
                 continue
-            key = self.method(owner.qualname, name)
-            if key is None:
-                continue
-            out.append(key)
-            if self.info(key)[1].abstract:
-                out.extend(self.overrides(owner.qualname, name))
-        return list(dict.fromkeys(out))
+            getter = self.method(owner.qualname, read.name)
+            if getter is not None and self.info(getter)[1].prop:
+                yield from self._rets_all(getter, 0)
 
     def overrides(self, class_key: str, name: str) -> list[str]:
         """The keys of the methods ``name`` that the project's subclasses of a class
@@ -927,18 +969,30 @@ class ProjectIndex:
                     todo.append(callee)
         return reached
 
-    def sync_io(self, key: str) -> bool:
-        """Does the sync function ``key`` do database I/O, itself or through callees?"""
-        if key in self._sync_io:
-            return self._sync_io[key]
-        self._sync_io[key] = False  # cycle guard
+    def sync_io(self, key: str, in_getter: bool = False) -> bool:
+        """Does the sync function ``key`` do database I/O, itself or through callees?
+
+        Reading a property runs its getter, and what the getter calls runs too; but the
+        properties read while a getter runs (in its body or in a function it calls) are
+        taken as values built already (a lazily built store is built by its first
+        reader, not by every getter that hands it on or uses it): their getters are
+        not followed, the methods a getter calls on their values are."""
+        memo = (key, in_getter)
+        done = self._sync_io.get(memo)
+        if done is not None:
+            return done
+        self._sync_io[memo] = False  # cycle guard
         mod, info = self.info(key)
         result = False
         if not info.is_async:
-            result = any(self.resolve(io.receiver, mod) in io.blocking_on for io in info.io)
-            if not result:
-                result = any(c != key and self.sync_io(c) for c in self.callees(key))
-        self._sync_io[key] = result
+            calls, getters, values = self._edges(key)
+            quiet = in_getter or info.prop
+            result = (
+                any(self.resolve(io.receiver, mod) in io.blocking_on for io in info.io)
+                or any(c != key and self.sync_io(c, quiet) for c in calls + values)
+                or (not quiet and any(self.sync_io(g, True) for g in getters))
+            )
+        self._sync_io[memo] = result
         return result
 
     # -- deferred conditions -------------------------------------------------------------

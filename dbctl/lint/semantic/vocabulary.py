@@ -296,6 +296,16 @@ def sqla_last(canonical: str | None) -> str | None:
     return None
 
 
+def derived_kind(base: str) -> Res | None:
+    """The kind of an instance of a project class derived from the library class ``base``
+    (canonical; ``class TimedSession(sqlmodel.Session)``): a database class's kind
+    (SQLAlchemy's and SQLModel's sessions, connections, engines and factories, the
+    drivers' connections, cursors and pools); ``None`` for anything else."""
+    tail = sqla_last(base)
+    kind = SQLA_TYPE_KINDS.get(tail) if tail else TYPE_KINDS.get(base)
+    return None if kind in (Res.FASTAPI_APP, Res.REQUEST) else kind
+
+
 #: the libraries a project folder must not be mistaken for (see dbctl.lint.engine.module_name)
 LIBRARY_ROOTS = STDLIB_HINT
 

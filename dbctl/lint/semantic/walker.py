@@ -499,6 +499,9 @@ def _on_call(node: ast.AST, ctx: FileContext) -> None:
     if fn is None or fn.info is None:
         return
     info = fn.info
+    for a in (*node.args, *(k.value for k in node.keywords)):
+        if type(a) is ast.Attribute:  # `f(config.deployment_id)`: a property read
+            _reads(ctx.kind_of(a), ctx)
     awaited = id(node) in ctx.awaited  # an awaited call never blocks
     if canon is not None:
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
