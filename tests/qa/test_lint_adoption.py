@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.lint.gitrepo import init_repo, write
+from tests.lint.gitrepo import git, init_repo, write
 from tests.prestart.conftest import run_dbctl
 
 DB = 'engine_url = "postgresql+asyncpg://app:s3cret@db/app"\n'
@@ -119,3 +119,26 @@ def test_an_invalid_pattern_in_the_configuration_is_a_usage_error(
     [line] = r.stderr.splitlines()
     assert line.startswith(says.format(pyproject=tmp_path / "pyproject.toml")), r.stderr
     assert "internal error" not in line
+
+
+def test_precommit_hook_with_spaces_and_unicode_in_names(tmp_path: Path) -> None:
+    # pre-commit passes the staged names as arguments: spaces and non-ASCII must
+    # survive, the findings stay in the staged files, the password never shows
+    from tests.lint.test_precommit_hook import _hook_config, _pre_commit
+
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {
+        ".pre-commit-config.yaml": _hook_config(),
+        "app/sub dir/my db.py": DB,
+        "app/ünï/dsn é.py": DB,
+        "app/other.py": DB,  # not staged: not reported
+        "alembic.ini": "[alembic]\nsqlalchemy.url = postgresql://app:s3cret@db/app\n",
+    })
+    git(repo, "add", ".pre-commit-config.yaml", "app/sub dir/my db.py", "app/ünï/dsn é.py",
+        "alembic.ini")
+    proc = _pre_commit(repo)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    reported = sorted(line.split(":")[0] for line in out.splitlines() if ": DBC201 " in line)
+    assert reported == ["alembic.ini", "app/sub dir/my db.py", "app/ünï/dsn é.py"], out
+    assert "s3cret" not in out
