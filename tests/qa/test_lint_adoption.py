@@ -142,3 +142,20 @@ def test_precommit_hook_with_spaces_and_unicode_in_names(tmp_path: Path) -> None
     reported = sorted(line.split(":")[0] for line in out.splitlines() if ": DBC201 " in line)
     assert reported == ["alembic.ini", "app/sub dir/my db.py", "app/ünï/dsn é.py"], out
     assert "s3cret" not in out
+
+
+@pytest.mark.parametrize("args", [[".", "."], [".", "sub"], ["--project", "."]])
+def test_a_directory_walked_twice_counts_each_path_once(tmp_path: Path, args: list[str]) -> None:
+    # `--project .` walks the work tree and the named directory: every ignored path,
+    # unreadable path and ignore-file note was counted (and printed) twice
+    repo = init_repo(tmp_path / "repo")
+    write(repo, {".gitignore": "skip.py\n[z-a]\n", "sub/app.py": DB, "sub/skip.py": DB})
+    os.mkfifo(repo / "sub" / "pipe.py")
+    r = run_dbctl("lint", "--no-cache", *args, cwd=repo, timeout=60)
+    assert r.returncode == 2, r.all  # the FIFO could not be linted
+    assert r.stderr.splitlines() == [
+        "error: could not lint sub/pipe.py: not a regular file",
+        "note: .gitignore:2: pattern ignored: bad character range z-a",
+        "Found 1 finding (1 error) in 1 file. 1 path could not be linted. "
+        "1 path skipped by ignore rules.",
+    ], r.stderr
