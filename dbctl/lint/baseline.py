@@ -21,6 +21,7 @@ from typing import Any
 from dbctl.errors import UsageError
 from dbctl.lint.ignore import read_regular
 from dbctl.lint.model import Finding, LintResult
+from dbctl.lint.parsing import source_lines
 
 #: lines of a multi-line finding that go into its fingerprint
 MAX_LINES = 50
@@ -49,7 +50,7 @@ def fingerprints(findings: Sequence[Finding]) -> list[str]:
                 data = read_regular(f.path, MAX_SOURCE)
             except OSError:
                 data = b""
-            lines = sources[f.path] = data.decode("utf-8", errors="replace").splitlines()
+            lines = sources[f.path] = source_lines(data.decode("utf-8", errors="replace"))
         out.append(_fingerprint(f.code, lines, f.line, f.end_line))
     return out
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from dbctl.lint.discovery import Discovery, os_message, relative
 from dbctl.lint.ignore import NotRegular, TooLarge, compile_patterns, read_regular
 from dbctl.lint.model import FileError, Finding, LintConfig, LintResult, Severity
-from dbctl.lint.parsing import parse_source
+from dbctl.lint.parsing import parse_source, source_lines
 
 if TYPE_CHECKING:
     from dbctl.lint.cache import LintCache
@@ -89,7 +89,7 @@ def _suppressions(data: bytes) -> tuple[dict[str, list[str]], list[str]]:
     text = data.decode("utf-8", errors="replace")
     by_line: dict[str, list[str]] = {}
     file_codes: list[str] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(source_lines(text), start=1):
         if "#" not in line:
             continue
         for m in _SUPPRESS_RE.finditer(line):

@@ -30,6 +30,15 @@ _HOPELESS = ("too many nested parentheses", "too many levels of indentation")
 _STACK = 512 * 1024 * 1024
 
 
+def source_lines(text: str) -> list[str]:
+    """``text`` split into the lines Python (and configparser) number: at ``\\n``,
+    ``\\r\\n`` and ``\\r`` only. ``str.splitlines`` also splits at a form feed, ``\\v``,
+    ``\\x1c``-``\\x1e``, ``\\x85``, U+2028 and U+2029: every later line would be off by one."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
 def parse_source(data: bytes, filename: str) -> ast.Module:
     """The host AST of ``data``; raises the host's ``SyntaxError`` for a file invalid in
     every supported version (and ``ValueError``/``RecursionError`` as ``ast.parse``)."""
