@@ -22,13 +22,14 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.discovery import Discovery, os_message, relative
 from dbctl.lint.ignore import NotRegular, TooLarge, compile_patterns, read_regular
 from dbctl.lint.model import FileError, Finding, LintConfig, LintResult, Severity
-from dbctl.lint.parsing import parse_source, source_lines
+from dbctl.lint.parsing import parse_source, read_source_lines, source_lines
 
 if TYPE_CHECKING:
     from dbctl.lint.cache import LintCache
@@ -246,9 +247,11 @@ def _lint_paths(
     stamps: dict[str, list[int] | None] = {}
     digests: dict[str, str] = {}  # content hashes: the key of the cross-module result
     sources: dict[str, str] = {}  # the files of cache hits (read only if their facts are lost)
+    located: dict[str, str] = {}  # shown path -> the file
     for path in sorted(discovery.files):
         rel = relative(path, root_str)
-        shown = discovery.display(path)
+        shown = located_as = discovery.display(path)
+        located[located_as] = path
         file_config = discovery.files[path]
         if cache is not None:
             stamp = stamps[rel] = _stamp(path)
@@ -308,6 +311,7 @@ def _lint_paths(
         return all(digest == digests.get(rel) for rel, _, digest in items)
 
     findings = _resolve(summaries, display, configs, config, cache, digests, reanalyze)
+    findings = _character_columns(findings, located)
     if cache is not None:
         cache.save()
     findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
@@ -321,6 +325,36 @@ def _lint_paths(
         notices=list(dict.fromkeys(notices)),
         ignored=discovery.ignored,
     )
+
+
+def _character_columns(findings: list[Finding], located: dict[str, str]) -> list[Finding]:
+    """``findings`` with their columns counted in characters, as editors, GitHub and SARIF
+    (``columnKind: unicodeCodePoints``) count them: Python's ``ast`` and ``SyntaxError``
+    count UTF-8 bytes, so a finding after ``"é"`` on its line was shown too far right.
+    Only lines with non-ASCII characters change; ``.ini`` findings count characters
+    already."""
+    lines_of: dict[str, list[str]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        path = located.get(f.path)
+        if path is None or path.endswith(".ini"):
+            out.append(f)
+            continue
+        lines = lines_of.get(path)
+        if lines is None:
+            lines = lines_of[path] = read_source_lines(path)
+        out.append(replace(
+            f, col=_chars(lines, f.line, f.col), end_col=_chars(lines, f.end_line, f.end_col)
+        ))
+    return out
+
+
+def _chars(lines: list[str], line: int, col: int) -> int:
+    """The 1-based character column of the 1-based UTF-8 byte column ``col``."""
+    if not 1 <= line <= len(lines) or col <= 1 or lines[line - 1].isascii():
+        return col
+    prefix = lines[line - 1].encode("utf-8")[: col - 1]
+    return len(prefix.decode("utf-8", errors="ignore")) + 1
 
 
 def _too_large(size: int, cap: int | None) -> str:
