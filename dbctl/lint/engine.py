@@ -148,6 +148,7 @@ def _analyze(rel: str, data: bytes) -> dict[str, Any]:
             out = _walk(rel, data, tree)
     out["suppress"] = suppress
     out["ignore_file"] = ignore_file
+    out["ascii"] = data.isascii()  # its columns need no conversion (see _character_columns)
     return out
 
 
@@ -311,7 +312,8 @@ def _lint_paths(
         return all(digest == digests.get(rel) for rel, _, digest in items)
 
     findings = _resolve(summaries, display, configs, config, cache, digests, reanalyze)
-    findings = _character_columns(findings, located)
+    ascii_only = {display[rel] for rel, s in summaries.items() if s.get("ascii") and rel in display}
+    findings = _character_columns(findings, located, ascii_only)
     if cache is not None:
         cache.save()
     findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
@@ -327,17 +329,19 @@ def _lint_paths(
     )
 
 
-def _character_columns(findings: list[Finding], located: dict[str, str]) -> list[Finding]:
+def _character_columns(
+    findings: list[Finding], located: dict[str, str], ascii_only: set[str]
+) -> list[Finding]:
     """``findings`` with their columns counted in characters, as editors, GitHub and SARIF
     (``columnKind: unicodeCodePoints``) count them: Python's ``ast`` and ``SyntaxError``
     count UTF-8 bytes, so a finding after ``"é"`` on its line was shown too far right.
-    Only lines with non-ASCII characters change; ``.ini`` findings count characters
-    already."""
+    Only lines with non-ASCII characters change: files known to be ASCII (``ascii_only``,
+    shown paths) are not read again; ``.ini`` findings count characters already."""
     lines_of: dict[str, list[str]] = {}
     out: list[Finding] = []
     for f in findings:
         path = located.get(f.path)
-        if path is None or path.endswith(".ini"):
+        if path is None or f.path in ascii_only or path.endswith(".ini"):
             out.append(f)
             continue
         lines = lines_of.get(path)
