@@ -89,6 +89,19 @@ class BlockingDbCallInAsyncDef(Rule):
     (`db = cast(AsyncDb, db)` in the async branch). A call used as an `async with`
     context manager (`async with engine.begin()`) is awaited: its receiver is async.
 
+    Containers whose elements are known are followed where they are stored: a local or
+    a member declared `dict[str, list[Db]]` (or `List`, `Sequence`, `Mapping`, `tuple[T,
+    ...]`, … from `typing`, `collections.abc` or the builtins), a list, set or dict
+    display, a comprehension, `list(x)` / `sorted(x)` / `set(x)`, `itertools.chain(a, b)`
+    and `chain.from_iterable(x)`. Iterating one (`for db in …`, `.values()`, the value of
+    `.items()`, `enumerate(…)`, in a loop or a comprehension), `.get(key)` or a subscript
+    gives any of its elements, also through an instance member assigned in another
+    method (`unique = list({id(db): db for db in chain(chain.from_iterable(
+    self.dbs.values()), …)}.values())` then `for db in unique: db._create_all_tables()`).
+    A mapping iterated as it is gives its keys, a tuple of mixed kinds (`(store, name)`)
+    is not a container of either, and a container whose elements are not known gives
+    nothing; a parameter's or a return value's container annotation is not read.
+
     ## Why is this bad?
     The call blocks the event loop until PostgreSQL answers; under load every other
     request stalls behind it. Passing the function to `run_in_threadpool` /

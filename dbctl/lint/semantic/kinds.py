@@ -15,7 +15,11 @@ as a value: a closure a factory returns, a callback passed as an argument) are w
 symbolic kinds may resolve to besides concrete ones: an instance's attributes are the
 members its methods assign, calling a function gives what it returns. :class:`AnyOf` is
 a union annotation (any of its members), :class:`Item` an element of a tuple a call
-returns (its return annotation names the elements).
+returns (its return annotation names the elements). :class:`Of` is a container whose
+elements are known (``list[Db]``, ``dict[str, list[Db]]``, ``[f, g]``, ``list(x)``,
+``itertools.chain(a, b)``), :class:`Each` an element of a container met while iterating
+it (``for db in chain.from_iterable(self.dbs.values())``): the project index finds the
+container's elements where it was built (an instance member, a return value).
 
 :func:`encode` / :func:`decode` are the one codec between kinds and the JSON of the
 lint cache.
@@ -168,9 +172,26 @@ class Item:
     base: Kind
 
 
+@dataclass(frozen=True, slots=True)
+class Of:
+    """A container whose elements are of kind ``element`` (a mapping, ``keyed``: whose
+    values are; iterating it gives its keys, of no known kind)."""
+
+    element: Kind
+    keyed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Each:
+    """An element of the container ``base`` met by iterating it (``for x in base``):
+    nothing when the container's elements are not known."""
+
+    base: Kind
+
+
 Symbolic = (
     Ref | Call | Method | Attr | Instance | Klass | Func | Param | Checked | Dep | Alias
-    | AnyOf | Item
+    | AnyOf | Item | Of | Each
 )
 Kind = Res | Symbolic
 #: what a kind resolves to once every module is known
@@ -206,6 +227,10 @@ def encode(kind: Kind | None) -> Any:
         return ["u", [encode(m) for m in kind.members]]
     if isinstance(kind, Item):
         return ["e", kind.index, encode(kind.base)]
+    if isinstance(kind, Of):
+        return ["o", encode(kind.element), int(kind.keyed)]
+    if isinstance(kind, Each):
+        return ["n", encode(kind.base)]
     return ["a", kind.qualname]
 
 
@@ -251,6 +276,12 @@ def decode(data: Any) -> Kind | None:
         if tag == "e":
             base = decode(data[2])
             return Item(int(data[1]), base) if base is not None else None
+        if tag == "o":
+            element = decode(data[1])
+            return Of(element, bool(data[2])) if element is not None else None
+        if tag == "n":
+            base = decode(data[1])
+            return Each(base) if base is not None else None
     except (IndexError, TypeError, ValueError):
         return None
     return None

@@ -26,12 +26,14 @@ from dbctl.lint.semantic.kinds import (
     Call,
     Checked,
     Dep,
+    Each,
     Func,
     Instance,
     Item,
     Kind,
     Klass,
     Method,
+    Of,
     Param,
     Ref,
     Res,
@@ -42,12 +44,19 @@ from dbctl.lint.semantic.vocabulary import (
     ATTR_RESULT,
     CALL_KINDS,
     CALL_RESULT,
+    CHAIN,
+    CHAIN_FROM_ITERABLE,
+    CONTAINER_GETTERS,
+    CONTAINER_VIEWS,
     DEPENDS,
     DEPENDS_ROOTS,
     INSPECT,
+    ITERATING_BUILTINS,
+    MAPPING_TYPES,
     METHOD_RESULT,
     NAMESPACES,
     RETURN_WRAPPERS,
+    SEQUENCE_TYPES,
     SQLA_CALL_KINDS,
     SQLA_TYPE_KINDS,
     SYNC_DRIVER_CALLS,
@@ -82,8 +91,8 @@ class Scope:
 
 def root_name(kind: Kind) -> str:
     """The first component of the qualified name a symbolic kind starts from."""
-    while isinstance(kind, Call | Method | Attr | Item):
-        kind = kind.base
+    while isinstance(kind, Call | Method | Attr | Item | Each | Of):
+        kind = kind.element if isinstance(kind, Of) else kind.base
     if isinstance(kind, Ref | Dep | Alias | Instance | Klass | Func):
         return kind.qualname.split(".", 1)[0]
     if isinstance(kind, Param):
@@ -96,7 +105,35 @@ def root_name(kind: Kind) -> str:
 def method_result(base: Kind, method: str) -> Kind | None:
     if isinstance(base, Res):
         return METHOD_RESULT.get((base, method))
+    if isinstance(base, Of):  # a container of known elements
+        if method in CONTAINER_VIEWS:
+            return Of(base.element, base.keyed and method == "copy")
+        return base.element if method in CONTAINER_GETTERS else None
     return Method(method, base)
+
+
+def each(kind: Kind | None) -> Kind | None:
+    """The kind of an element met by iterating a value of kind ``kind``: a known
+    container's element (a mapping's keys: unknown), :class:`Each` of a symbolic value
+    (the project index looks for its elements), ``None`` for a concrete kind."""
+    if isinstance(kind, Of):
+        return None if kind.keyed else kind.element
+    if kind is None or isinstance(kind, Res):
+        return None
+    return Each(kind)
+
+
+def container(
+    elements: Iterable[Kind | None], keyed: bool = False, *, uniform: bool = False
+) -> Of | None:
+    """A container of the known ones of ``elements`` (any of them); ``None`` if none is
+    known. A tuple is ``uniform``: a container only if its elements are all of one known
+    kind (``pair[1]`` of ``(engine, name)`` is the name)."""
+    listed = list(elements)[:_MAX_ELEMENTS]
+    kinds = list(dict.fromkeys(k for k in listed if k is not None))
+    if not kinds or (uniform and (len(kinds) > 1 or None in listed)):
+        return None
+    return Of(kinds[0] if len(kinds) == 1 else AnyOf(tuple(kinds)), keyed)
 
 
 def attr_result(base: Kind, name: str) -> Kind | None:
@@ -274,7 +311,12 @@ class FileContext:
             return self._call_kind(node)
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name):
             canon = self.canonical(node.value)  # HANDLERS[key]: one of a module dict's values
-            return Ref(canon + ELEMENTS) if canon and not is_library(canon) else None
+            if canon is None:  # a local container of known elements: one of them
+                held = self._local(node.value.id)[1]
+                if isinstance(held, Of):
+                    return held if isinstance(node.slice, ast.Slice) else held.element
+                return None
+            return Ref(canon + ELEMENTS) if not is_library(canon) else None
         if isinstance(node, ast.Subscript) and isinstance(node.value, ast.Attribute):
             # self.registry[key]: an element stored in that container (see bind)
             container = self.kind_of(node.value.value)
@@ -283,6 +325,25 @@ class FileContext:
         if isinstance(node, ast.IfExp):  # `a if c else b`: a branch whose kind is known
             body = self.kind_of(node.body)
             return body if body is not None else self.kind_of(node.orelse)
+        return self._container_kind(node)
+
+    def _container_kind(self, node: ast.AST) -> Of | None:
+        """The kind of a display or a comprehension whose elements are known (``[f, g]``,
+        ``{"a": f}``, ``{id(db): db for db in dbs}``)."""
+        if isinstance(node, ast.List | ast.Tuple | ast.Set):
+            return container(
+                (self.kind_of(e) for e in node.elts if not isinstance(e, ast.Starred)),
+                uniform=isinstance(node, ast.Tuple),
+            )
+        if isinstance(node, ast.Dict):  # `**other` (a key of None) left out
+            return container(
+                (self.kind_of(v) for k, v in zip(node.keys, node.values, strict=True) if k),
+                keyed=True,
+            )
+        if isinstance(node, ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            return container(self.comprehension_kinds(node.elt, node.generators))
+        if isinstance(node, ast.DictComp):
+            return container(self.comprehension_kinds(node.value, node.generators), keyed=True)
         return None
 
     def _is_builtin(self, name: str) -> bool:
@@ -318,19 +379,29 @@ class FileContext:
                 if kind is not None:
                     out.append(kind)
             return out
-        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args:
-            container = self.canonical(it.func.value)
-            if not container or is_library(container):
-                return []
-            values = Ref(container + ELEMENTS)
-            method = it.func.attr
-            if method == "values" and isinstance(target, ast.Name):
-                return [values]
-            if method == "items" and isinstance(target, ast.Tuple) and len(target.elts) == 2 and (
-                _binds(target.elts[1], name) and isinstance(target.elts[1], ast.Name)
-            ):
-                return [values]
-        return []
+        if isinstance(it, ast.Call) and isinstance(it.func, ast.Attribute) and not it.args and (
+            it.func.attr in _DICT_ITERATORS
+        ):  # `for h in HANDLERS.values()`, `for k, dbs in self.dbs.items()`: the values
+            owner = self.canonical(it.func.value)
+            values: Kind | None
+            if owner is not None:  # a module-level dict
+                values = Ref(owner + ELEMENTS) if not is_library(owner) else None
+            else:
+                held = self.kind_of(it.func.value)
+                values = each(method_result(held, "values")) if held is not None else None
+            if it.func.attr == "values":
+                return [values] if values is not None and isinstance(target, ast.Name) else []
+            return [values] if values is not None and _second(target, name) else []
+        elements: ast.expr | None = it
+        if (
+            isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.args
+            and it.func.id == "enumerate" and self._is_builtin("enumerate")
+        ):  # `for i, db in enumerate(dbs)`
+            elements = it.args[0] if _second(target, name) else None
+        elif not isinstance(target, ast.Name):
+            elements = None
+        kind = each(self.kind_of(elements)) if elements is not None else None
+        return [kind] if kind is not None else []
 
     def _unpacked_kind(self, target: ast.expr, name: str, item: ast.expr) -> Kind | None:
         """The kind ``name`` gets when ``target`` is assigned the literal ``item``."""
@@ -366,8 +437,19 @@ class FileContext:
             res = CALL_KINDS.get(canon)
             if res is not None:
                 return res
+            if canon == CHAIN:  # chain(a, b): the elements of a, then b's
+                return container(
+                    each(self.kind_of(a)) for a in node.args if not isinstance(a, ast.Starred)
+                )
+            if canon == CHAIN_FROM_ITERABLE and len(node.args) == 1:  # their elements' elements
+                return container([each(each(self.kind_of(node.args[0])))])
             if is_library(canon):
                 return None
+            if (
+                isinstance(func, ast.Name) and func.id in ITERATING_BUILTINS and node.args
+                and self._is_builtin(func.id)
+            ):  # list(x), sorted(x): x's elements
+                return container([each(self.kind_of(node.args[0]))])
             if isinstance(func, ast.Name):
                 # a project function, or a session factory, here or imported
                 return Call(Ref(canon))
@@ -386,12 +468,14 @@ class FileContext:
         return None
 
     def annotation(
-        self, ann: ast.AST | None, *, returns: bool = False
+        self, ann: ast.AST | None, *, returns: bool = False, containers: bool = False
     ) -> tuple[Kind | None, str | None, bool]:
         """(kind, dependency, is the dependency an alias) of an annotation
         (``Annotated[T, Depends(x)]``, ``T | None``, ``Optional[T]``, ``Union[A, B]`` read
         as ``A | B`` (the first member that is not ``None``), a string; for a
-        return annotation also ``Iterator[T]``, ``Generator[T, …]`` and the like)."""
+        return annotation also ``Iterator[T]``, ``Generator[T, …]`` and the like). With
+        ``containers`` (a declared local or member, not a parameter or a return value)
+        also ``list[T]``, ``dict[K, V]`` and the like (:class:`Of`)."""
         dep: str | None = None
         while ann is not None:
             if isinstance(ann, ast.Subscript):
@@ -416,16 +500,21 @@ class FileContext:
                     if len(members) == 1:
                         ann = members[0]
                         continue
-                    return self._union(members, returns), dep, False
+                    return self._union(members, returns, containers), dep, False
                 if last in _CLASS_OF:  # type[T]: calling it constructs a T
                     of = self.annotation(ann.slice)[0]
                     return (Klass(of.qualname) if isinstance(of, Instance) else None), dep, False
+                builtin = isinstance(ann.value, ast.Name) and ann.value.id in _BUILTINS
+                if containers and (last in SEQUENCE_TYPES or last in MAPPING_TYPES) and (
+                    builtin or is_library(head)
+                ):  # list[Db], dict[str, list[Db]]: a container of known elements
+                    return self._container_annotation(ann.slice, last), dep, False
                 return None, dep, False
             if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
                 if _is_none(ann.right) and not isinstance(ann.left, ast.BinOp):
                     ann = ann.left  # T | None: T
                     continue
-                return self._union(_union_members(ann), returns), dep, False
+                return self._union(_union_members(ann), returns, containers), dep, False
             if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
                 try:
                     ann = ast.parse(ann.value, mode="eval").body
@@ -456,6 +545,19 @@ class FileContext:
             return None, dep, False
         return None, dep, False
 
+    def _container_annotation(self, args: ast.expr, last: str) -> Of | None:
+        """The kind of ``list[T]``, ``tuple[T, ...]`` (``tuple[A, B]``: if ``A`` and ``B``
+        are one kind) or ``dict[K, V]`` (its values) from the subscript's ``args``."""
+        elts = args.elts if isinstance(args, ast.Tuple) else [args]
+        keyed = last in MAPPING_TYPES
+        if keyed:
+            elts = elts[1:2] if len(elts) == 2 else []
+        return container(
+            (self.annotation(e, containers=True)[0] for e in elts
+             if not (isinstance(e, ast.Constant) and e.value is Ellipsis)),
+            keyed, uniform=last in _TUPLES,
+        )
+
     def tuple_items(self, ann: ast.AST | None) -> list[Kind | None]:
         """The kinds of the elements a return annotation ``tuple[A, B]`` / ``Tuple[A, B]``
         (also as a string) names; empty for anything else (``tuple[A, ...]`` included)."""
@@ -474,13 +576,13 @@ class FileContext:
         kinds = [self.annotation(e)[0] for e in elts]
         return kinds if any(k is not None for k in kinds) else []
 
-    def _union(self, members: list[ast.expr], returns: bool) -> Kind | None:
+    def _union(self, members: list[ast.expr], returns: bool, containers: bool) -> Kind | None:
         """The kind of a union annotation: its one member of known kind, or any of them
         (:class:`AnyOf`); ``None`` is left out."""
         kinds: list[Kind] = []
         for member in members[:_MAX_ELEMENTS]:
             if not _is_none(member):
-                kind = self.annotation(member, returns=returns)[0]
+                kind = self.annotation(member, returns=returns, containers=containers)[0]
                 if kind is not None and kind not in kinds:
                     kinds.append(kind)
         if len(kinds) > 1:
@@ -627,6 +729,7 @@ _TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
 _MAX_ELEMENTS = 64  # values of one module-level dict recorded
 _CLASS_OF = frozenset({"Type", "type"})
 _TUPLES = frozenset({"Tuple", "tuple"})
+_DICT_ITERATORS = frozenset({"values", "items"})
 
 
 def _binds(target: ast.expr, name: str) -> bool:
@@ -636,6 +739,13 @@ def _binds(target: ast.expr, name: str) -> bool:
     if isinstance(target, ast.Tuple | ast.List):
         return any(_binds(t, name) for t in target.elts)
     return False
+
+
+def _second(target: ast.expr, name: str) -> bool:
+    """Is ``target`` a pair whose second element is the name ``name``?"""
+    return isinstance(target, ast.Tuple | ast.List) and len(target.elts) == 2 and (
+        isinstance(target.elts[1], ast.Name) and target.elts[1].id == name
+    )
 
 
 def _union_members(node: ast.expr) -> list[ast.expr]:

@@ -39,12 +39,14 @@ from dbctl.lint.semantic.kinds import (
     Call,
     Checked,
     Dep,
+    Each,
     Func,
     Instance,
     Item,
     Kind,
     Klass,
     Method,
+    Of,
     Param,
     Ref,
     Res,
@@ -54,6 +56,8 @@ from dbctl.lint.semantic.vocabulary import (
     APP_KINDS,
     ATTR_RESULT,
     CALL_RESULT,
+    CONTAINER_GETTERS,
+    CONTAINER_VIEWS,
     METHOD_RESULT,
     NAMESPACES,
     SYNC_DERIVED,
@@ -64,8 +68,6 @@ _MAX_DEPTH = 16
 _NO_CYCLE = 1 << 30
 _MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysis)
 _MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.resolve_all`)
-#: methods of a container that return one of its elements
-CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault"})
 Summary = dict[str, Any]
 #: what a function runs: (functions and methods called, getters of the properties read,
 #: values called)
@@ -133,6 +135,7 @@ class ProjectIndex:
         self._subs_of: dict[str, list[str]] = {}  # class key -> direct subclasses
         self._overrides: dict[tuple[str, str], list[str]] = {}
         self._resolved_all: dict[tuple[Kind, str], tuple[Resolved, ...]] = {}
+        self._elements_memo: dict[tuple[Kind, str, bool], tuple[tuple[Kind, str], ...]] = {}
 
     # -- modules -------------------------------------------------------------------------
     def facts(self, module: str) -> ModuleFacts:
@@ -450,6 +453,9 @@ class ProjectIndex:
         if isinstance(kind, AnyOf):  # a union: its first member that resolves
             return next((r for m in kind.members
                          if (r := self.resolve(m, from_module, depth + 1)) is not None), None)
+        if isinstance(kind, Each):  # an element of a container: the first that resolves
+            return next((r for e, mod in self._elements(kind.base, from_module, depth)
+                         if (r := self.resolve(e, mod, depth + 1)) is not None), None)
         if isinstance(kind, Item):  # an element of a tuple a call returns
             key = self._result_of(kind.base, from_module)
             if key is None:
@@ -734,6 +740,9 @@ class ProjectIndex:
                     yield from self.resolve_all(info.items[kind.index], mod, depth + 1)
         elif isinstance(kind, Param):
             yield from self._param_kinds(kind, depth)
+        elif isinstance(kind, Each):
+            for element, mod in self._elements(kind.base, from_module, depth):
+                yield from self.resolve_all(element, mod, depth + 1)
         elif isinstance(kind, Attr):
             for owner in self.resolve_all(kind.base, from_module, depth + 1):
                 yield from self._members_all(owner, kind.name, depth)
@@ -769,6 +778,75 @@ class ProjectIndex:
                     key = self.method(owner.qualname, kind.name)
                     if key is not None:
                         yield from self._rets_all(key, depth, owner.qualname)
+
+    def _elements(
+        self, kind: Kind, module: str, depth: int, keys: bool = True
+    ) -> tuple[tuple[Kind, str], ...]:
+        """(kind, module) of the elements of a container value of kind ``kind`` where they
+        are known (:class:`Of`, wherever the value was stored: an instance member, a
+        module-level name); without ``keys``, a mapping's values (``d.values()``), else its
+        keys, of no known kind. Nothing for the rest. Memoised; a cycle gives nothing."""
+        if depth > _MAX_DEPTH or isinstance(kind, Res):
+            return ()
+        memo = (kind, module, keys)
+        done = self._elements_memo.get(memo)
+        if done is not None:
+            return done
+        self._elements_memo[memo] = ()  # cycle guard
+        found = dict.fromkeys(self._find_elements(kind, module, depth + 1, keys))
+        result = self._elements_memo[memo] = tuple(found)[:_MAX_CANDIDATES]
+        return result
+
+    def _find_elements(
+        self, kind: Kind, module: str, depth: int, keys: bool
+    ) -> Iterator[tuple[Kind, str]]:
+        if isinstance(kind, Of):
+            if not (keys and kind.keyed):
+                yield kind.element, module
+        elif isinstance(kind, AnyOf):
+            for member in kind.members:
+                yield from self._elements(member, module, depth, keys)
+        elif isinstance(kind, Each):  # the elements of an element
+            for element, mod in self._elements(kind.base, module, depth):
+                yield from self._elements(element, mod, depth, keys)
+        elif isinstance(kind, Method) and kind.name in CONTAINER_VIEWS:  # d.values(), l.copy()
+            yield from self._elements(kind.base, module, depth, keys and kind.name == "copy")
+        elif isinstance(kind, Method) and kind.name in CONTAINER_GETTERS:  # d.get(k): a value
+            for element, mod in self._elements(kind.base, module, depth, keys=False):
+                yield from self._elements(element, mod, depth, keys)
+        else:
+            for value, mod in self._assigned(kind, module, depth):
+                yield from self._elements(value, mod, depth, keys)
+
+    def _assigned(self, kind: Kind, module: str, depth: int) -> Iterator[tuple[Kind, str]]:
+        """(kind, module) of the values a symbolic value may be as they were assigned,
+        unresolved (a container is not a resolved kind): an instance member's assignments
+        (of ``registry[]``: also the values of the member ``registry``), a module-level
+        name's. Not what a function returns or what callers pass for a parameter: a
+        container is followed where it is stored, not through calls."""
+        if isinstance(kind, Attr):
+            name = kind.name
+            for owner in self.resolve_all(kind.base, module, depth):
+                if not isinstance(owner, Instance):
+                    continue
+                if name.endswith(ELEMENTS):  # self.dbs[key]: one of the values of self.dbs
+                    yield from self._elements(
+                        Method("values", Attr(name[: -len(ELEMENTS)], owner)), module, depth
+                    )
+                for key, mod, local in self._mro(owner.qualname):
+                    for value in self.facts(mod).class_members.get(local, {}).get(name, ()):
+                        yield value, mod
+                    yield from ((v, m) for m, v in self._shared_members().get((key, name), ()))
+        elif isinstance(kind, Ref):
+            n = self.normalize(kind.qualname, module)
+            if n is not None:
+                mod, local = n
+                symbol = self.facts(mod).symbols.get(local)
+                target = _imported(self.facts(mod), local)
+                if symbol is not None:
+                    yield symbol, mod
+                elif target and target != kind.qualname:
+                    yield from self._assigned(Ref(target), mod, depth + 1)
 
     def _rets_all(self, key: str, depth: int, self_as: str = "") -> Iterator[Resolved]:
         """What a function may return; for a method inherited by the class ``self_as``,

@@ -288,6 +288,29 @@ STDLIB_HINT = frozenset(
 )
 
 
+# -- containers -------------------------------------------------------------------------
+#: methods of a container that return one of its elements (of a mapping: of its values)
+CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault"})
+#: methods of a container that return a container of the same elements (``values()`` of
+#: a mapping: its values, iterated as they are)
+CONTAINER_VIEWS = frozenset({"values", "copy"})
+#: builtins whose result holds the elements of their first argument, iterated
+ITERATING_BUILTINS = frozenset({"list", "tuple", "set", "frozenset", "sorted", "reversed", "iter"})
+#: ``itertools.chain(a, b)``: the elements of each argument, in turn
+CHAIN = "itertools.chain"
+#: ``itertools.chain.from_iterable(x)``: the elements of each element of ``x``
+CHAIN_FROM_ITERABLE = "itertools.chain.from_iterable"
+#: container annotations: sequences and sets (elements: the one argument; ``tuple[T, ...]``
+#: too) and mappings (elements: the values, the second argument)
+SEQUENCE_TYPES = frozenset({
+    "List", "list", "Sequence", "MutableSequence", "Iterable", "Collection", "Set", "set",
+    "FrozenSet", "frozenset", "AbstractSet", "MutableSet", "Deque", "deque", "Tuple", "tuple",
+})
+MAPPING_TYPES = frozenset({
+    "Dict", "dict", "Mapping", "MutableMapping", "DefaultDict", "defaultdict", "OrderedDict",
+})
+
+
 def sqla_last(canonical: str | None) -> str | None:
     """The last component of a SQLAlchemy (or SQLModel, which re-exports it) canonical
     name; ``None`` for anything else."""

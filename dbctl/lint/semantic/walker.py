@@ -404,7 +404,7 @@ def _on_assign(node: ast.AST, ctx: FileContext) -> None:
         for t in node.targets:
             ctx.bind(t, node.value, kind)
     elif isinstance(node, ast.AnnAssign):
-        declared = ctx.annotation(node.annotation)[0]
+        declared = ctx.annotation(node.annotation, containers=True)[0]
         kind = ctx.kind_of(node.value) if node.value is not None else None
         _reads(kind, ctx)
         if kind is None or isinstance(declared, Res):
