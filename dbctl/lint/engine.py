@@ -314,10 +314,11 @@ def _lint_paths(
     notices.extend(FileError("", w) for w in discovery.warnings)
     return LintResult(
         findings=findings,
-        errors=sorted(errors, key=lambda e: e.path),
+        # once each: a directory named and inside a named one (`--project .`) is walked twice
+        errors=sorted(set(errors), key=lambda e: (e.path, e.message)),
         files=len(summaries),
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        notices=notices,
+        notices=list(dict.fromkeys(notices)),
         ignored=discovery.ignored,
     )
 
