@@ -21,10 +21,10 @@ from typing import Any
 from dbctl.errors import UsageError
 from dbctl.lint.ignore import read_regular
 from dbctl.lint.model import Finding, LintResult
+from dbctl.lint.parsing import read_source_lines
 
 #: lines of a multi-line finding that go into its fingerprint
 MAX_LINES = 50
-MAX_SOURCE = 50_000_000
 MAX_BASELINE = 256_000_000
 
 Key = tuple[str, str, str]
@@ -45,11 +45,7 @@ def fingerprints(findings: Sequence[Finding]) -> list[str]:
     for f in findings:
         lines = sources.get(f.path)
         if lines is None:
-            try:
-                data = read_regular(f.path, MAX_SOURCE)
-            except OSError:
-                data = b""
-            lines = sources[f.path] = data.decode("utf-8", errors="replace").splitlines()
+            lines = sources[f.path] = read_source_lines(f.path)
         out.append(_fingerprint(f.code, lines, f.line, f.end_line))
     return out
 

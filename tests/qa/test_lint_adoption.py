@@ -5,6 +5,7 @@ kind of wrong file in place of the baseline, and ignore patterns (an existing
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -159,3 +160,51 @@ def test_a_directory_walked_twice_counts_each_path_once(tmp_path: Path, args: li
         "Found 1 finding (1 error) in 1 file. 1 path could not be linted. "
         "1 path skipped by ignore rules.",
     ], r.stderr
+
+
+#: a form feed line (Emacs page breaks, old code bases): str.splitlines() splits there
+#: too, so every later line was counted one too far
+PAGE = "import os\n\x0c\n"
+
+
+def test_a_form_feed_does_not_shift_the_baseline_fingerprint(tmp_path: Path) -> None:
+    # the fingerprint hashed the line above the finding (here the empty one): a different
+    # password on the flagged line was hidden as "suppressed by the baseline"
+    (tmp_path / "db.py").write_text(PAGE + DB)
+    run_dbctl("lint", "--no-cache", "--format", "json", "-o", "base.json", cwd=tmp_path)
+    (tmp_path / "db.py").write_text(PAGE + DB.replace("app:s3cret@db", "ops:0ther@prod"))
+    r = run_dbctl("lint", "--no-cache", "--baseline", "base.json", cwd=tmp_path)
+    assert r.returncode == 1, r.all
+    assert r.stdout.startswith("db.py:3:14: DBC201 "), r.all
+
+
+def test_a_form_feed_does_not_shift_suppressions_or_ini_lines(tmp_path: Path) -> None:
+    (tmp_path / "db.py").write_text(PAGE + DB.rstrip("\n") + "  # noqa: DBC201\n")
+    (tmp_path / "alembic.ini").write_text(
+        "[alembic]\n# \x0c\nsqlalchemy.url = postgresql://app:s3cret@db/app\n"
+    )
+    r = run_dbctl("lint", "--no-cache", "db.py", "alembic.ini", cwd=tmp_path)
+    assert r.stdout.splitlines() == [
+        "alembic.ini:3:18: DBC201 hardcoded password in database URL "
+        "'postgresql://app:***@db/app'"
+    ], r.all  # the noqa silenced db.py:3 (it was read as line 4's)
+
+
+def test_columns_count_characters_not_utf8_bytes(tmp_path: Path) -> None:
+    # Python's ast counts UTF-8 bytes: after "éé😀" every column was 5 too far right, in
+    # the text, in GitHub annotations and in SARIF, which says columnKind unicodeCodePoints
+    url = '"postgresql://app:s3cret@db/app"'
+    (tmp_path / "db.py").write_text(f'label = "éé😀"; URL = {url}\n', encoding="utf-8")
+    (tmp_path / "bad.py").write_text('label = "é" $\n', encoding="utf-8")
+    text = run_dbctl("lint", "--no-cache", cwd=tmp_path)
+    assert [line.split(" ")[0] for line in text.stdout.splitlines()] == [
+        "bad.py:1:13:", "db.py:1:22:"
+    ], text.all
+    github = run_dbctl("lint", "--no-cache", "--format", "github", "db.py", cwd=tmp_path)
+    assert f"col=22,endLine=1,endColumn={22 + len(url)}," in github.stdout, github.all
+    sarif = json.loads(run_dbctl("lint", "--no-cache", "--format", "sarif", "db.py",
+                                 cwd=tmp_path).stdout)
+    [result] = sarif["runs"][0]["results"]
+    assert sarif["runs"][0]["columnKind"] == "unicodeCodePoints"
+    region = result["locations"][0]["physicalLocation"]["region"]
+    assert (region["startColumn"], region["endColumn"]) == (22, 22 + len(url))
