@@ -62,6 +62,14 @@ class FuncFacts:
     reads: list[tuple[Kind, str]] = field(default_factory=list)
     #: ``reads`` as the cache stores them: decoded only for names that are properties
     raw_reads: list[Any] = field(default_factory=list)
+    #: a method's lazily built members (``if self.x is None [and …]: … self.x = …``):
+    #: member -> the calls that run only while it is unset (the guard's other conditions
+    #: and its body; kept out of the fields above)
+    lazy: dict[str, FuncFacts] = field(default_factory=dict)
+    #: the lazily built members (of any method of its module) a method assigns on
+    #: ``self`` a value that may be set (not ``None``, a falsy constant, an empty
+    #: container or a parameter that defaults to ``None``)
+    sets: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -101,6 +109,10 @@ class FuncFacts:
             out["abstract"] = True
         if self.reads:
             out["reads"] = [[encode(k), name] for k, name in self.reads]
+        if self.lazy:
+            out["lazy"] = {m: f.to_json() for m, f in self.lazy.items()}
+        if self.sets:
+            out["sets"] = self.sets
         return out
 
     def reads_of(self, names: frozenset[str] | set[str]) -> list[tuple[Kind, str]]:
@@ -134,6 +146,8 @@ class FuncFacts:
             kind = decode(k)
             if kind is not None:
                 f.guards[int(p)] = kind
+        f.lazy = {m: cls.from_json(d) for m, d in data.get("lazy", {}).items()}
+        f.sets = list(data.get("sets", ()))
         return f
 
 

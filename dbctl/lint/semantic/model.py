@@ -176,6 +176,8 @@ class FileContext:
         self.settings_classes: set[str] = set()
         self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
         self.awaited: set[int] = set()  # calls directly under `await`
+        #: calls that run only while a member of ``self`` is unset -> (member, function)
+        self.lazy_calls: dict[int, tuple[str, Scope]] = {}
         self.scopes: list[Scope] = []
         self._fastapi: bool | None = None
         self._memo_node: ast.AST | None = None
@@ -211,6 +213,7 @@ class FileContext:
                     s = s.parent
                 if not local:
                     uses.append(self.imports.get(name, f"{self.module}.{name}"))
+        lazy: set[str] = set()
         for info in self.funcs.values():
             if info.calls:
                 info.calls = [c for c in dict.fromkeys(info.calls) if not is_builtin(c)]
@@ -218,6 +221,14 @@ class FileContext:
                 info.method_calls = list(dict.fromkeys(info.method_calls))
             if info.reads:
                 info.reads = list(dict.fromkeys(info.reads))
+            if info.lazy:
+                lazy.update(info.lazy)
+                for part in info.lazy.values():
+                    part.calls = [c for c in dict.fromkeys(part.calls) if not is_builtin(c)]
+                    part.method_calls = list(dict.fromkeys(part.method_calls))
+        for info in self.funcs.values():
+            if info.sets:  # only the lazily built members matter
+                info.sets = [m for m in dict.fromkeys(info.sets) if m in lazy]
 
     def close(self) -> None:
         """Once the facts are taken: break the reference cycles (a function scope is its
