@@ -164,9 +164,28 @@ def _usage_error(exc: Any, ctx: Any) -> NoReturn:
     if getattr(exc, "ctx", None) is not None:
         path = exc.ctx.command_path
     else:  # the option parser's errors (`--table` without a value) carry no context
-        path = " ".join(filter(None, (ctx.command_path, ctx.invoked_subcommand)))
+        path = _failing_command_path(ctx)
     output.error(UsageError(f"{mask_urls_in_text(message).rstrip('.')} (see '{path} --help')"))
     raise typer.Exit(EXIT_USAGE) from None
+
+
+def _failing_command_path(ctx: Any) -> str:
+    """The command whose arguments failed to parse, for an error without a context: follow
+    the command line through the groups (`dbctl users list --limit` is 'dbctl users list',
+    not 'dbctl users'). dbctl's groups take only flags, so a group's first word that is
+    not an option names its subcommand."""
+    words = [ctx.command_path]
+    command, name = ctx.command, ctx.invoked_subcommand
+    rest = list(ctx.meta.get("dbctl.argv", ()))
+    while name is not None:
+        words.append(name)
+        rest = rest[rest.index(name) + 1 :] if name in rest else []
+        command = command.get_command(ctx, name)
+        if not callable(getattr(command, "get_command", None)):  # a command, not a group
+            break
+        word = next((arg for arg in rest if not arg.startswith("-")), None)
+        name = word if word is not None and command.get_command(ctx, word) else None
+    return " ".join(words)
 
 
 app = typer.Typer(

@@ -21,10 +21,10 @@ from typing import Any
 from dbctl.errors import UsageError
 from dbctl.lint.ignore import read_regular
 from dbctl.lint.model import Finding, LintResult
+from dbctl.lint.parsing import read_source_lines
 
 #: lines of a multi-line finding that go into its fingerprint
 MAX_LINES = 50
-MAX_SOURCE = 50_000_000
 MAX_BASELINE = 256_000_000
 
 Key = tuple[str, str, str]
@@ -45,34 +45,42 @@ def fingerprints(findings: Sequence[Finding]) -> list[str]:
     for f in findings:
         lines = sources.get(f.path)
         if lines is None:
-            try:
-                data = read_regular(f.path, MAX_SOURCE)
-            except OSError:
-                data = b""
-            lines = sources[f.path] = data.decode("utf-8", errors="replace").splitlines()
+            lines = sources[f.path] = read_source_lines(f.path)
         out.append(_fingerprint(f.code, lines, f.line, f.end_line))
     return out
 
 
 def load_baseline(path: Path) -> Counter[Key]:
     """The (code, path, fingerprint) keys of a JSON report; a usage error (exit 2) when it
-    cannot be read or is not a ``dbctl lint --format json`` report."""
+    cannot be read or is not a ``dbctl lint --format json`` report (every finding must
+    have its code, path and fingerprint: one that cannot match would be silently kept)."""
+    not_a_report = f"--baseline: {path} is not a `dbctl lint --format json` report"
+    hint = "record one with `dbctl lint --format json -o .dbctl-baseline.json --exit-zero`"
     try:
-        data: Any = json.loads(read_regular(str(path), MAX_BASELINE))
+        raw = read_regular(str(path), MAX_BASELINE)
     except FileNotFoundError:
         raise UsageError(f"--baseline: no such file: {path}") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:
         raise UsageError(f"--baseline: cannot read {path}: {exc}") from None
+    if not raw.strip():
+        raise UsageError(f"{not_a_report} (an empty file)", hint=hint)
+    try:
+        data: Any = json.loads(raw)
+    except ValueError as exc:
+        raise UsageError(f"{not_a_report} (not JSON: {exc})", hint=hint) from None
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list):
-        raise UsageError(f"--baseline: {path} is not a `dbctl lint --format json` report")
+        raise UsageError(not_a_report, hint=hint)
     keys: Counter[Key] = Counter()
-    for item in findings:
+    for number, item in enumerate(findings, 1):
         if not isinstance(item, dict):
-            continue
-        code, where, fp = item.get("code"), item.get("path"), item.get("fingerprint")
-        if isinstance(code, str) and isinstance(where, str) and isinstance(fp, str):
-            keys[(code, where, fp)] += 1
+            raise UsageError(f"{not_a_report} (finding {number} is not an object)", hint=hint)
+        for field in ("code", "path", "fingerprint"):
+            if not isinstance(item.get(field), str):
+                raise UsageError(
+                    f"{not_a_report} (finding {number} has no string '{field}')", hint=hint
+                )
+        keys[(item["code"], item["path"], item["fingerprint"])] += 1
     return keys
 
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from dbctl.errors import ConfigError, UsageError
-from dbctl.lint.ignore import NotRegular, TooLarge, read_regular
+from dbctl.lint.ignore import NotRegular, TooLarge, pattern_problem, read_regular
 from dbctl.lint.model import DEFAULT_MAX_FILE_SIZE, LintConfig, LintResult
 from dbctl.lint.rule import Rule
 from dbctl.pyproject import find_pyproject
@@ -71,6 +71,15 @@ def _string_list(value: Any, where: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(f"{where} must be a list of strings")
     return tuple(value)
+
+
+def check_patterns(patterns: Iterable[str], where: str) -> None:
+    """An ``exclude`` or ``per-file-ignores`` pattern that cannot be matched is an error:
+    dropped, it would lint (or report) what it was written to skip."""
+    for pattern in patterns:
+        problem = pattern_problem(pattern)
+        if problem is not None:
+            raise ConfigError(f"{where}: pattern '{pattern}' is not valid: {problem}")
 
 
 def parse_size(value: Any, where: str) -> int | None:
@@ -132,6 +141,8 @@ def read_file_config(pyproject: Path | None) -> FileConfig:
         (glob, _string_list(codes, f"'per-file-ignores.\"{glob}\"' in {where}"))
         for glob, codes in pfi_raw.items()
     )
+    check_patterns(exclude, f"'exclude' in {where}")
+    check_patterns((glob for glob, _ in pfi), f"'per-file-ignores' in {where}")
     max_size = (
         parse_size(normalised["max-file-size"], f"'max-file-size' in {where}")
         if "max-file-size" in normalised
@@ -255,6 +266,7 @@ class PathConfigs:
             "exclude": tuple(exclude or ()),
             "no_cache": no_cache,
         }
+        check_patterns(self.flags["exclude"], "--exclude")
         self.fixed: LintConfig | None = None
         if config_file is not None:
             path = config_file.resolve()

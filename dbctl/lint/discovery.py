@@ -162,9 +162,14 @@ class Discovery:
         self.errors: list[FileError] = []
         self.notices: list[FileError] = []
         self.warnings: list[str] = []
-        self.ignored = 0
+        self.ignored_paths: set[str] = set()  # a set: a directory may be walked twice
         self._repos: dict[str, Repo] = {}
         self._excludes: dict[int, tuple[LintConfig, Any]] = {}
+
+    @property
+    def ignored(self) -> int:
+        """How many paths ignore rules skipped."""
+        return len(self.ignored_paths)
 
     def display(self, path: str) -> str:
         """``path`` (absolute) relative to the current directory, POSIX separators."""
@@ -346,7 +351,7 @@ class Discovery:
             ignored = in_ignored or (bool(active) and _matches(path, is_dir, active))
             if ignored and not is_tracked:
                 if not in_ignored:
-                    self.ignored += 1
+                    self.ignored_paths.add(path)
                     if repo is not None and repo.no_git is not None:
                         self._skipped_maybe_tracked(repo)
                 continue

@@ -22,13 +22,14 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.discovery import Discovery, os_message, relative
 from dbctl.lint.ignore import NotRegular, TooLarge, compile_patterns, read_regular
 from dbctl.lint.model import FileError, Finding, LintConfig, LintResult, Severity
-from dbctl.lint.parsing import parse_source
+from dbctl.lint.parsing import parse_source, read_source_lines, source_lines
 
 if TYPE_CHECKING:
     from dbctl.lint.cache import LintCache
@@ -89,7 +90,7 @@ def _suppressions(data: bytes) -> tuple[dict[str, list[str]], list[str]]:
     text = data.decode("utf-8", errors="replace")
     by_line: dict[str, list[str]] = {}
     file_codes: list[str] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(source_lines(text), start=1):
         if "#" not in line:
             continue
         for m in _SUPPRESS_RE.finditer(line):
@@ -147,6 +148,7 @@ def _analyze(rel: str, data: bytes) -> dict[str, Any]:
             out = _walk(rel, data, tree)
     out["suppress"] = suppress
     out["ignore_file"] = ignore_file
+    out["ascii"] = data.isascii()  # its columns need no conversion (see _character_columns)
     return out
 
 
@@ -246,9 +248,11 @@ def _lint_paths(
     stamps: dict[str, list[int] | None] = {}
     digests: dict[str, str] = {}  # content hashes: the key of the cross-module result
     sources: dict[str, str] = {}  # the files of cache hits (read only if their facts are lost)
+    located: dict[str, str] = {}  # shown path -> the file
     for path in sorted(discovery.files):
         rel = relative(path, root_str)
-        shown = discovery.display(path)
+        shown = located_as = discovery.display(path)
+        located[located_as] = path
         file_config = discovery.files[path]
         if cache is not None:
             stamp = stamps[rel] = _stamp(path)
@@ -308,18 +312,53 @@ def _lint_paths(
         return all(digest == digests.get(rel) for rel, _, digest in items)
 
     findings = _resolve(summaries, display, configs, config, cache, digests, reanalyze)
+    ascii_only = {display[rel] for rel, s in summaries.items() if s.get("ascii") and rel in display}
+    findings = _character_columns(findings, located, ascii_only)
     if cache is not None:
         cache.save()
     findings.sort(key=lambda f: (f.path, f.line, f.col, f.code))
     notices.extend(FileError("", w) for w in discovery.warnings)
     return LintResult(
         findings=findings,
-        errors=sorted(errors, key=lambda e: e.path),
+        # once each: a directory named and inside a named one (`--project .`) is walked twice
+        errors=sorted(set(errors), key=lambda e: (e.path, e.message)),
         files=len(summaries),
         duration_ms=round((time.perf_counter() - started) * 1000, 1),
-        notices=notices,
+        notices=list(dict.fromkeys(notices)),
         ignored=discovery.ignored,
     )
+
+
+def _character_columns(
+    findings: list[Finding], located: dict[str, str], ascii_only: set[str]
+) -> list[Finding]:
+    """``findings`` with their columns counted in characters, as editors, GitHub and SARIF
+    (``columnKind: unicodeCodePoints``) count them: Python's ``ast`` and ``SyntaxError``
+    count UTF-8 bytes, so a finding after ``"é"`` on its line was shown too far right.
+    Only lines with non-ASCII characters change: files known to be ASCII (``ascii_only``,
+    shown paths) are not read again; ``.ini`` findings count characters already."""
+    lines_of: dict[str, list[str]] = {}
+    out: list[Finding] = []
+    for f in findings:
+        path = located.get(f.path)
+        if path is None or f.path in ascii_only or path.endswith(".ini"):
+            out.append(f)
+            continue
+        lines = lines_of.get(path)
+        if lines is None:
+            lines = lines_of[path] = read_source_lines(path)
+        out.append(replace(
+            f, col=_chars(lines, f.line, f.col), end_col=_chars(lines, f.end_line, f.end_col)
+        ))
+    return out
+
+
+def _chars(lines: list[str], line: int, col: int) -> int:
+    """The 1-based character column of the 1-based UTF-8 byte column ``col``."""
+    if not 1 <= line <= len(lines) or col <= 1 or lines[line - 1].isascii():
+        return col
+    prefix = lines[line - 1].encode("utf-8")[: col - 1]
+    return len(prefix.decode("utf-8", errors="ignore")) + 1
 
 
 def _too_large(size: int, cap: int | None) -> str:

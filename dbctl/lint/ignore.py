@@ -7,7 +7,9 @@ to minutes per file name. Runs of ``*`` are collapsed first (git treats ``***`` 
 one segment is compiled with pathspec's RE2 backend, whose matching time is linear
 (imported only then; where google-re2 cannot be installed, such patterns are dropped
 with a warning). A pattern longer than :data:`MAX_PATTERN` characters is dropped with a
-warning.
+warning, and so is one that pathspec cannot compile (:func:`pattern_problem`: git's POSIX
+classes ``[[:alpha:]]``, which pathspec lacks; a reversed range ``[z-a]`` and a lone
+``!``, which git matches to nothing), instead of failing the whole run.
 
 :func:`read_regular` opens a path only when it is a regular file (never a FIFO, device
 or socket, which would block or never end) and refuses files over a size cap.
@@ -15,9 +17,11 @@ or socket, which would block or never end) and refuses files over a size cap.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
+import warnings as python_warnings
 from collections.abc import Iterable
 from typing import Any
 
@@ -29,6 +33,10 @@ MAX_PATTERN = 1024
 MAX_IGNORE_FILE = 1 << 20
 _STAR_RUN = re.compile(r"\*{3,}")
 _WILDCARD = re.compile(r"\*+|\?|\[[^\]]*\]")
+#: a POSIX character class of git's wildmatch (``[[:alpha:]]``); pathspec has none
+_POSIX_CLASS = re.compile(r"\[:[a-z]+:\]")
+#: where in pathspec's translated regular expression re's error is (meaningless here)
+_AT_POSITION = re.compile(r" at position \d+$")
 
 
 class NotRegular(OSError):
@@ -95,13 +103,32 @@ def _risky(pattern: str) -> bool:
     )
 
 
+def _spec(patterns: list[str], backend: str | None = None) -> Any:
+    """pathspec's ``GitIgnoreSpec`` of ``patterns``, without the ``FutureWarning`` that
+    Python's ``re`` prints for a ``[`` inside a set (``[[]``)."""
+    import pathspec
+
+    with python_warnings.catch_warnings():
+        python_warnings.simplefilter("ignore", FutureWarning)
+        return pathspec.GitIgnoreSpec.from_lines(patterns, backend=backend)
+
+
+def pattern_problem(pattern: str, backend: str | None = None) -> str | None:
+    """Why ``pattern`` cannot be matched as git matches it, or ``None`` when it can."""
+    if _POSIX_CLASS.search(pattern):
+        return "character classes such as [:alpha:] are not supported"
+    try:
+        _spec([_STAR_RUN.sub("**", pattern)], backend)
+    except Exception as exc:  # re's, re2's or pathspec's own error: the pattern is refused
+        return _AT_POSITION.sub("", str(exc)) or type(exc).__name__
+    return None
+
+
 def compile_patterns(
     lines: Iterable[str], source: str, warnings: list[str] | None = None
 ) -> Any:
     """A pathspec ``GitIgnoreSpec`` of ``lines`` that matches in bounded time, or ``None``
     when no pattern is left. Dropped patterns are described in ``warnings``."""
-    import pathspec
-
     kept: list[tuple[int, str, bool]] = []
     for number, line in enumerate(lines, start=1):
         if len(line) > MAX_PATTERN:
@@ -112,8 +139,7 @@ def compile_patterns(
             continue
         pattern = _STAR_RUN.sub("**", line)
         kept.append((number, pattern, "*" in pattern and _risky(pattern)))
-    if not any(p.strip() and not p.lstrip().startswith("#") for _, p, _ in kept):
-        return None
+    backend = None
     if any(risky for *_, risky in kept):
         try:
             import re2  # noqa: F401 - the linear-time backend pathspec uses
@@ -126,5 +152,18 @@ def compile_patterns(
                     )
             kept = [k for k in kept if not k[2]]
         else:
-            return pathspec.GitIgnoreSpec.from_lines([p for _, p, _ in kept], backend="re2")
-    return pathspec.GitIgnoreSpec.from_lines([p for _, p, _ in kept])
+            backend = "re2"
+    if not any(p.strip() and not p.lstrip().startswith("#") for _, p, _ in kept):
+        return None
+    patterns = [p for _, p, _ in kept]
+    if not any(_POSIX_CLASS.search(p) for p in patterns if not p.startswith("#")):
+        with contextlib.suppress(Exception):  # a pattern it refuses: dropped below
+            return _spec(patterns, backend)
+    usable = []
+    for number, pattern, _ in kept:
+        problem = None if pattern.startswith("#") else pattern_problem(pattern, backend)
+        if problem is None:
+            usable.append(pattern)
+        elif warnings is not None:
+            warnings.append(f"{source}:{number}: pattern ignored: {problem}")
+    return _spec(usable, backend) if usable else None

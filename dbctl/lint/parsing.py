@@ -26,8 +26,31 @@ import ast
 
 #: the host tokenizer's own limits, the same in every version: no other parser can help
 _HOPELESS = ("too many nested parentheses", "too many levels of indentation")
+#: bytes of a source file read again to show its findings (fingerprints, columns)
+MAX_SOURCE = 50_000_000
 #: libcst's native parser recurses on the C stack: it runs in a thread with this much
 _STACK = 512 * 1024 * 1024
+
+
+def source_lines(text: str) -> list[str]:
+    """``text`` split into the lines Python (and configparser) number: at ``\\n``,
+    ``\\r\\n`` and ``\\r`` only. ``str.splitlines`` also splits at a form feed, ``\\v``,
+    ``\\x1c``-``\\x1e``, ``\\x85``, U+2028 and U+2029: every later line would be off by one."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text.split("\n")
+
+
+def read_source_lines(path: str) -> list[str]:
+    """The lines of the file ``path`` as Python numbers them, read again after the
+    analysis to show its findings (``[]`` when it can no longer be read)."""
+    from dbctl.lint.ignore import read_regular
+
+    try:
+        data = read_regular(path, MAX_SOURCE)
+    except OSError:
+        return []
+    return source_lines(data.decode("utf-8", errors="replace"))
 
 
 def parse_source(data: bytes, filename: str) -> ast.Module:

@@ -52,6 +52,23 @@ TUTORIAL = str(Path(__file__).resolve().parents[2] / "examples" / "tutorial_app"
             ["seed", "--fake", "3", "--table"],
             "error: option '--table' requires an argument (see 'dbctl seed --help')",
         ),
+        # a subcommand's option without its value named the group's help ('dbctl users')
+        (
+            ["users", "list", "--limit"],
+            "error: option '--limit' requires an argument (see 'dbctl users list --help')",
+        ),
+        (
+            ["-q", "users", "count", "--format"],
+            "error: option '--format' requires an argument (see 'dbctl users count --help')",
+        ),
+        (
+            ["sandbox", "run", "--backend"],
+            "error: option '--backend' requires an argument (see 'dbctl sandbox run --help')",
+        ),
+        (
+            ["lint", "--format"],
+            "error: option '--format' requires an argument (see 'dbctl lint --help')",
+        ),
     ],
 )
 def test_a_usage_error_is_one_line(tmp_path: Path, args: list[str], line: str) -> None:

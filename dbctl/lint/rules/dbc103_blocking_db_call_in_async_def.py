@@ -86,6 +86,18 @@ class BlockingDbCallInAsyncDef(Rule):
     reported, nor are the `Async*` classes; when the only evidence is a name (`db.query()`
     with `db` unannotated), nothing is.
 
+    Annotations are read as a type checker reads them: `Union[A, B]` and `Optional[A]`
+    (from `typing`, a module alias or `typing_extensions`) like `A | B`, and forward
+    references as strings, also inside a union (`Union["BaseDb", "AsyncBaseDb", None]`).
+    A value of a union type may be any member: a call on it is reported when it blocks
+    for one of them (with `Union[Session, AsyncSession]`, `db.commit()` not awaited blocks
+    when `db` is the `Session`; the usual shape is the sync branch of an `isinstance`
+    dispatch). Tuple unpacking of a call whose return annotation names the elements
+    (`db, uid = await resolve(...)` with `-> tuple[Db, str | None]`) gives each target
+    its element's kind, kept like a parameter's annotation when the name is reassigned
+    (`db = cast(AsyncDb, db)` in the async branch). A call used as an `async with`
+    context manager (`async with engine.begin()`) is awaited: its receiver is async.
+
     ## Why is this bad?
     The call blocks the event loop until PostgreSQL answers; under load every other
     request stalls behind it. Passing the function to `run_in_threadpool` /
@@ -136,7 +148,7 @@ class BlockingDbCallInAsyncDef(Rule):
                 kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
                 ctx.check_kind(
                     cls, node, f"`{func.attr}()` on a sync engine blocks the event loop {where}",
-                    kind, DDL_SYNC_BINDS,
+                    kind, DDL_SYNC_BINDS, any_member=True,
                 )
                 return
             base = ctx.kind_of(func.value)
@@ -144,7 +156,7 @@ class BlockingDbCallInAsyncDef(Rule):
             if kinds and base is not None:
                 ctx.check_kind(
                     cls, node, f"blocking database call `.{func.attr}()` on a sync "
-                    f"{_what(func.attr)} {where}", base, kinds,
+                    f"{_what(func.attr)} {where}", base, kinds, any_member=True,
                 )
             if canon is None and base is not None and not isinstance(base, Res):
                 ctx.defer(  # a method of a project class that does the I/O
@@ -164,7 +176,7 @@ class BlockingDbCallInAsyncDef(Rule):
                 ctx.check_kind(
                     cls, node, f"`inspect()` of a sync engine connects and blocks the event "
                     f"loop {where}", ctx.kind_of(arg_or_keyword(node, 0, "subject")),
-                    INSPECT_BLOCKS_ON,
+                    INSPECT_BLOCKS_ON, any_member=True,
                 )
             return
         short = canon.rsplit(".", 1)[-1]

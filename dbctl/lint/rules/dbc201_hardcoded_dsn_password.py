@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from dbctl.lint.context import FileContext
 from dbctl.lint.model import Severity
+from dbctl.lint.parsing import source_lines
 from dbctl.lint.rule import Rule
 from dbctl.lint.secrets import (
     DB_SCHEMES,
@@ -146,7 +147,7 @@ def check_ini(text: str) -> list[tuple[int, int, int, str]]:
     """(line, col, end_col, message) for each ``sqlalchemy.url`` with a password in an
     ``alembic.ini`` (the file is read as text; interpolation is never performed)."""
     out: list[tuple[int, int, int, str]] = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(source_lines(text), start=1):
         stripped = line.strip()
         if stripped.startswith(("#", ";")):
             continue

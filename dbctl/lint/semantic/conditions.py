@@ -55,10 +55,14 @@ _NO_KEYWORDS: frozenset[str] = frozenset()
 
 @dataclass(frozen=True, slots=True)
 class KindIn:
-    """The value's kind resolves to one of ``wanted``."""
+    """The value's kind resolves to one of ``wanted``; with ``any_member``, for a union
+    (:class:`~dbctl.lint.semantic.kinds.AnyOf`), one of its members does (a blocking
+    call: it blocks when the value is that member), else every member does (a
+    coroutine left unawaited is only certain when no member is sync)."""
 
     kind: Kind
     wanted: frozenset[Res]
+    any_member: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +137,8 @@ _TAG = {cls: tag for tag, cls in _BY_TAG.items()}
 
 def encode_condition(cond: Condition) -> list[Any]:
     if isinstance(cond, KindIn):
-        return ["kind_in", encode(cond.kind), *sorted(cond.wanted)]
+        tag = "kind_any" if cond.any_member else "kind_in"
+        return [tag, encode(cond.kind), *sorted(cond.wanted)]
     if isinstance(cond, SyncIOMethod):
         return ["sync_io_method", encode(cond.receiver), cond.name, *_args(cond.args)]
     if isinstance(cond, SyncIOValue):
@@ -152,11 +157,12 @@ def decode_condition(data: list[Any]) -> Condition | None:
     if not data:
         return None
     tag = data[0]
-    if tag == "kind_in":
+    if tag in ("kind_in", "kind_any"):
         kind = decode(data[1]) if len(data) > 1 else None
         if kind is None:
             return None
-        return KindIn(kind, frozenset(Res(w) for w in data[2:] if w in _RES_VALUES))
+        wanted = frozenset(Res(w) for w in data[2:] if w in _RES_VALUES)
+        return KindIn(kind, wanted, tag == "kind_any")
     if tag == "sync_io_method":
         kind = decode(data[1]) if len(data) > 2 else None
         args = Args.decode(data[3]) if len(data) > 3 else None

@@ -55,6 +55,8 @@ class FuncFacts:
     ret: list[Kind] = field(default_factory=list)  # kinds it returns or yields
     gen: bool = False  # a generator (yields)
     returns: Kind | None = None  # the kind its return annotation names
+    #: a return annotation ``tuple[A, B]``: the kinds of its elements (``None``: unknown)
+    items: list[Kind | None] = field(default_factory=list)
     #: parameters it checks with ``if not isinstance(p, C): raise`` at its top level:
     #: position (as a caller passes it) -> the kind of C
     guards: dict[int, Kind] = field(default_factory=dict)
@@ -103,6 +105,8 @@ class FuncFacts:
             out["vcalls"] = [encode(k) for k in self.value_calls]
         if self.returns is not None:
             out["returns"] = encode(self.returns)
+        if self.items:
+            out["items"] = [encode(k) for k in self.items]
         if self.guards:
             out["guards"] = [[p, encode(k)] for p, k in self.guards.items()]
         if self.prop:
@@ -194,6 +198,7 @@ class FuncFacts:
         f.raw_reads = data.get("reads") or []
         f.value_calls = _kinds(data.get("vcalls"))
         f.returns = decode(data.get("returns"))
+        f.items = [decode(k) for k in data.get("items", ())]
         for p, k in data.get("guards", ()):
             kind = decode(k)
             if kind is not None:

@@ -13,7 +13,9 @@ alias such as ``SessionDep = Annotated[Session, Depends(f)]`` defined elsewhere.
 value) and :class:`Func` (a project function
 as a value: a closure a factory returns, a callback passed as an argument) are what
 symbolic kinds may resolve to besides concrete ones: an instance's attributes are the
-members its methods assign, calling a function gives what it returns.
+members its methods assign, calling a function gives what it returns. :class:`AnyOf` is
+a union annotation (any of its members), :class:`Item` an element of a tuple a call
+returns (its return annotation names the elements).
 
 :func:`encode` / :func:`decode` are the one codec between kinds and the JSON of the
 lint cache.
@@ -146,7 +148,30 @@ class Alias:
     qualname: str
 
 
-Symbolic = Ref | Call | Method | Attr | Instance | Klass | Func | Param | Checked | Dep | Alias
+@dataclass(frozen=True, slots=True)
+class AnyOf:
+    """A value annotated with a union (``A | B``, ``Union[A, B]``, ``Optional[…]`` of one):
+    any of ``members`` (two or more, in the annotation's order, ``None`` left out). Where
+    one kind is asked for it is the first member that resolves; a call on it blocks if
+    it blocks on any member (``Union[BaseDb, AsyncBaseDb]``: when the value is a
+    ``BaseDb``)."""
+
+    members: tuple[Kind, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """Element ``index`` of the tuple a call returns (``db, uid = await f()`` where
+    ``f`` is annotated ``-> tuple[Db, str | None]``): ``base`` is the call's result."""
+
+    index: int
+    base: Kind
+
+
+Symbolic = (
+    Ref | Call | Method | Attr | Instance | Klass | Func | Param | Checked | Dep | Alias
+    | AnyOf | Item
+)
 Kind = Res | Symbolic
 #: what a kind resolves to once every module is known
 Resolved = Res | Instance | Klass | Func
@@ -177,6 +202,10 @@ def encode(kind: Kind | None) -> Any:
         return ["g", kind.callee, kind.position, encode(kind.base)]
     if isinstance(kind, Dep):
         return ["d", kind.qualname]
+    if isinstance(kind, AnyOf):
+        return ["u", [encode(m) for m in kind.members]]
+    if isinstance(kind, Item):
+        return ["e", kind.index, encode(kind.base)]
     return ["a", kind.qualname]
 
 
@@ -216,6 +245,12 @@ def decode(data: Any) -> Kind | None:
             return Dep(data[1])
         if tag == "a":
             return Alias(data[1])
+        if tag == "u":
+            members = tuple(m for m in map(decode, data[1]) if m is not None)
+            return AnyOf(members) if members else None
+        if tag == "e":
+            base = decode(data[2])
+            return Item(int(data[1]), base) if base is not None else None
     except (IndexError, TypeError, ValueError):
         return None
     return None

@@ -21,12 +21,14 @@ from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, OptParam
 from dbctl.lint.semantic.kinds import (
     ELEMENTS,
     Alias,
+    AnyOf,
     Attr,
     Call,
     Checked,
     Dep,
     Func,
     Instance,
+    Item,
     Kind,
     Klass,
     Method,
@@ -82,7 +84,7 @@ class Scope:
 
 def root_name(kind: Kind) -> str:
     """The first component of the qualified name a symbolic kind starts from."""
-    while isinstance(kind, Call | Method | Attr):
+    while isinstance(kind, Call | Method | Attr | Item):
         kind = kind.base
     if isinstance(kind, Ref | Dep | Alias | Instance | Klass | Func):
         return kind.qualname.split(".", 1)[0]
@@ -403,7 +405,8 @@ class FileContext:
         self, ann: ast.AST | None, *, returns: bool = False
     ) -> tuple[Kind | None, str | None, bool]:
         """(kind, dependency, is the dependency an alias) of an annotation
-        (``Annotated[T, Depends(x)]``, ``T | None``, ``Optional[T]``, a string; for a
+        (``Annotated[T, Depends(x)]``, ``T | None``, ``Optional[T]``, ``Union[A, B]`` read
+        as ``A | B`` (the first member that is not ``None``), a string; for a
         return annotation also ``Iterator[T]``, ``Generator[T, …]`` and the like)."""
         dep: str | None = None
         while ann is not None:
@@ -423,13 +426,22 @@ class FileContext:
                 if last in _TRANSPARENT:  # Optional[T], ClassVar[T], Final[T]
                     ann = ann.slice
                     continue
+                if last == "Union":  # Union[A, B]: read as A | B
+                    members = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
+                    members = [m for m in members if not _is_none(m)]
+                    if len(members) == 1:
+                        ann = members[0]
+                        continue
+                    return self._union(members, returns), dep, False
                 if last in _CLASS_OF:  # type[T]: calling it constructs a T
                     of = self.annotation(ann.slice)[0]
                     return (Klass(of.qualname) if isinstance(of, Instance) else None), dep, False
                 return None, dep, False
             if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
-                ann = ann.left if not _is_none(ann.left) else ann.right
-                continue
+                if _is_none(ann.right) and not isinstance(ann.left, ast.BinOp):
+                    ann = ann.left  # T | None: T
+                    continue
+                return self._union(_union_members(ann), returns), dep, False
             if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
                 try:
                     ann = ast.parse(ann.value, mode="eval").body
@@ -460,6 +472,37 @@ class FileContext:
             return None, dep, False
         return None, dep, False
 
+    def tuple_items(self, ann: ast.AST | None) -> list[Kind | None]:
+        """The kinds of the elements a return annotation ``tuple[A, B]`` / ``Tuple[A, B]``
+        (also as a string) names; empty for anything else (``tuple[A, ...]`` included)."""
+        if isinstance(ann, ast.Constant) and isinstance(ann.value, str):
+            try:
+                ann = ast.parse(ann.value, mode="eval").body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return []
+        if not (isinstance(ann, ast.Subscript) and isinstance(ann.slice, ast.Tuple)):
+            return []
+        if (self.canonical(ann.value) or "").rsplit(".", 1)[-1] not in _TUPLES:
+            return []
+        elts = ann.slice.elts[:_MAX_ELEMENTS]
+        if any(isinstance(e, ast.Constant) and e.value is Ellipsis for e in elts):
+            return []
+        kinds = [self.annotation(e)[0] for e in elts]
+        return kinds if any(k is not None for k in kinds) else []
+
+    def _union(self, members: list[ast.expr], returns: bool) -> Kind | None:
+        """The kind of a union annotation: its one member of known kind, or any of them
+        (:class:`AnyOf`); ``None`` is left out."""
+        kinds: list[Kind] = []
+        for member in members[:_MAX_ELEMENTS]:
+            if not _is_none(member):
+                kind = self.annotation(member, returns=returns)[0]
+                if kind is not None and kind not in kinds:
+                    kinds.append(kind)
+        if len(kinds) > 1:
+            return AnyOf(tuple(kinds))
+        return kinds[0] if kinds else None
+
     def depends_target(self, node: ast.AST | None) -> str | None:
         """The canonical name of ``x`` in ``Depends(x)`` / ``Security(x)``."""
         if isinstance(node, ast.Call) and node.args:
@@ -470,11 +513,23 @@ class FileContext:
 
     # -- bindings ------------------------------------------------------------------------
     def bind(self, target: ast.AST, value: ast.AST | None, kind: Kind | None) -> None:
-        """Bind ``target`` (a name, or a tuple of them: unknown kinds) in the current
+        """Bind ``target`` (a name, an attribute, or a tuple of them) in the current
         scope; at module level also record where and from which names."""
         if isinstance(target, ast.Tuple | ast.List):
-            for elt in target.elts:
-                self.bind(elt, None, None)
+            # `db, uid = await f()`: element i of the tuple f's annotation names; after a
+            # starred target the positions are unknown
+            # (an annotation's kind: like a parameter's, it stays when the name is
+            # reassigned a value of unknown or symbolic kind, `db = cast(AsyncDb, db)`)
+            unpacked = value is not None and isinstance(kind, Call | Method)
+            scope = self.scope
+            for i, elt in enumerate(target.elts):
+                unpacked = unpacked and not isinstance(elt, ast.Starred)
+                if not (unpacked and kind is not None):
+                    self.bind(elt, None, None)
+                    continue
+                self.bind(elt, None, Item(i, kind))
+                if isinstance(elt, ast.Name) and scope.func is scope:
+                    scope.declared.add(elt.id)
             return
         if isinstance(target, ast.Attribute):  # a member of its owner
             if kind is not None:
@@ -556,9 +611,10 @@ class FileContext:
 
     def check_kind(
         self, rule: type[Rule], node: ast.AST, message: str, kind: Kind | None,
-        wanted: Iterable[Res], extra: Iterable[Condition] = (),
+        wanted: Iterable[Res], extra: Iterable[Condition] = (), *, any_member: bool = False,
     ) -> None:
-        """Report now if ``kind`` is concrete and wanted, defer if it is symbolic."""
+        """Report now if ``kind`` is concrete and wanted, defer if it is symbolic (with
+        ``any_member``, a union is wanted if one of its members is: :class:`KindIn`)."""
         if kind is None:
             return
         wanted = frozenset(wanted)
@@ -570,7 +626,7 @@ class FileContext:
                 else:
                     self.report(rule, node, message)
             return
-        self.defer(rule, node, message, [KindIn(kind, wanted), *extra])
+        self.defer(rule, node, message, [KindIn(kind, wanted, any_member), *extra])
 
     # -- scope facts ---------------------------------------------------------------------
     @property
@@ -586,6 +642,7 @@ class FileContext:
 _TRANSPARENT = frozenset({"Optional", "ClassVar", "Final"})
 _MAX_ELEMENTS = 64  # values of one module-level dict recorded
 _CLASS_OF = frozenset({"Type", "type"})
+_TUPLES = frozenset({"Tuple", "tuple"})
 
 
 def _binds(target: ast.expr, name: str) -> bool:
@@ -595,6 +652,17 @@ def _binds(target: ast.expr, name: str) -> bool:
     if isinstance(target, ast.Tuple | ast.List):
         return any(_binds(t, name) for t in target.elts)
     return False
+
+
+def _union_members(node: ast.expr) -> list[ast.expr]:
+    """The members of ``A | B | C`` (a chain of ``|``), in order."""
+    out: list[ast.expr] = []
+    while isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+        out.append(node.right)
+        node = node.left
+    out.append(node)
+    out.reverse()
+    return out
 
 
 def _is_none(node: ast.AST) -> bool:

@@ -35,12 +35,14 @@ from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_flow, decod
 from dbctl.lint.semantic.kinds import (
     ELEMENTS,
     Alias,
+    AnyOf,
     Attr,
     Call,
     Checked,
     Dep,
     Func,
     Instance,
+    Item,
     Kind,
     Klass,
     Method,
@@ -447,6 +449,17 @@ class ProjectIndex:
             return self.resolve(kind.base, from_module, depth + 1)
         if isinstance(kind, Func):
             return kind
+        if isinstance(kind, AnyOf):  # a union: its first member that resolves
+            return next((r for m in kind.members
+                         if (r := self.resolve(m, from_module, depth + 1)) is not None), None)
+        if isinstance(kind, Item):  # an element of a tuple a call returns
+            key = self._result_of(kind.base, from_module)
+            if key is None:
+                return None
+            mod, info = self.info(key)
+            if kind.index >= len(info.items):
+                return None
+            return self.resolve(info.items[kind.index], mod, depth + 1)
         if isinstance(kind, Attr):
             owner = self.resolve(kind.base, from_module, depth + 1)
             return self._member(owner, kind.name, depth) if owner is not None else None
@@ -512,6 +525,19 @@ class ProjectIndex:
                 ref = Ref(f"{kind.base.qualname}.{kind.name}")
                 return self.resolve(Call(ref), from_module, depth + 1)
             return None
+        return None
+
+    def _result_of(self, call: Kind, from_module: str) -> str | None:
+        """The key of the project function whose result ``call`` (``Call`` of a name,
+        ``Method`` on an instance, ``Dep``) is."""
+        if isinstance(call, Call):
+            return self.callable_key(call.base, from_module)
+        if isinstance(call, Dep):
+            return self.func(call.qualname, from_module)
+        if isinstance(call, Method):
+            base = self.resolve(call.base, from_module)
+            if isinstance(base, Instance | Klass):
+                return self.method(base.qualname, call.name)
         return None
 
     def _instance(self, class_key: str) -> Resolved:
@@ -699,7 +725,16 @@ class ProjectIndex:
         return result
 
     def _resolve_all(self, kind: Kind, from_module: str, depth: int) -> Iterator[Resolved]:
-        if isinstance(kind, Param):
+        if isinstance(kind, AnyOf):  # a union: any of its members
+            for member in kind.members:
+                yield from self.resolve_all(member, from_module, depth + 1)
+        elif isinstance(kind, Item):
+            key = self._result_of(kind.base, from_module)
+            if key is not None:
+                mod, info = self.info(key)
+                if kind.index < len(info.items):
+                    yield from self.resolve_all(info.items[kind.index], mod, depth + 1)
+        elif isinstance(kind, Param):
             yield from self._param_kinds(kind, depth)
         elif isinstance(kind, Attr):
             for owner in self.resolve_all(kind.base, from_module, depth + 1):
@@ -999,7 +1034,7 @@ class ProjectIndex:
         calls, getters, values = edges
         quiet = in_getter or info.prop
         return (
-            any(self.resolve(io.receiver, mod) in io.blocking_on for io in info.io)
+            any(self.may_be(io.receiver, io.blocking_on, mod) for io in info.io)
             or any(c != key and self.sync_io(c, quiet) for c in calls + values)
             or (not quiet and any(self.sync_io(g, True) for g in getters))
         )
@@ -1025,6 +1060,20 @@ class ProjectIndex:
             )
         return done
 
+    def may_be(self, kind: Kind, wanted: frozenset[Res], module: str, depth: int = 0) -> bool:
+        """Does ``kind`` resolve to one of ``wanted``; for a union (also one a tuple's
+        element is annotated with), does one of its members?"""
+        if depth < _MAX_DEPTH:
+            if isinstance(kind, AnyOf):
+                return any(self.may_be(m, wanted, module, depth + 1) for m in kind.members)
+            if isinstance(kind, Item):
+                key = self._result_of(kind.base, module)
+                if key is not None:
+                    mod, info = self.info(key)
+                    item = info.items[kind.index] if kind.index < len(info.items) else None
+                    return item is not None and self.may_be(item, wanted, mod, depth + 1)
+        return self.resolve(kind, module) in wanted
+
     # -- deferred conditions -------------------------------------------------------------
     def holds_json(self, data: list[Any], module: str) -> bool:
         """:meth:`holds` for a condition as the cache stores it (memoised: the same
@@ -1040,6 +1089,10 @@ class ProjectIndex:
         if cond is None:
             return False
         if isinstance(cond, KindIn):
+            if cond.any_member:
+                return self.may_be(cond.kind, cond.wanted, module)
+            if isinstance(cond.kind, AnyOf):  # every member must be
+                return all(self.resolve(m, module) in cond.wanted for m in cond.kind.members)
             return self.resolve(cond.kind, module) in cond.wanted
         if isinstance(cond, SyncIOMethod):
             return any(

@@ -12,6 +12,7 @@ from dbctl.lint.context import settings_defaults
 from dbctl.lint.semantic.facts import GATED_FIELDS, BlockingCall, FuncFacts, OptParam
 from dbctl.lint.semantic.kinds import (
     ELEMENTS,
+    AnyOf,
     Attr,
     Call,
     Checked,
@@ -230,6 +231,7 @@ def _enter_scope(node: ast.AST, ctx: FileContext, parent: Scope) -> Scope:
         ctx.funcs[qn] = info
     if node.returns is not None:
         info.returns = ctx.annotation(node.returns, returns=True)[0]
+        info.items = ctx.tuple_items(node.returns)
     args = node.args
     env = scope.env
     for a in (*args.posonlyargs, *args.args, *args.kwonlyargs):
@@ -391,7 +393,7 @@ def _on_assign(node: ast.AST, ctx: FileContext) -> None:
             isinstance(node.value, ast.Subscript) or _is_union(node.value)
         ):  # a dependency alias (Annotated[T, Depends(f)]) or a type alias (A | B)
             alias_kind, alias_dep, _ = ctx.annotation(node.value)
-            if alias_dep or isinstance(alias_kind, Res) or (
+            if alias_dep or _concrete(alias_kind) or (
                 alias_kind is not None and isinstance(node.value, ast.Subscript)
             ):
                 for t in node.targets:
@@ -427,6 +429,13 @@ def _reads(kind: Kind | None, ctx: FileContext) -> None:
         kind = base
 
 
+def _concrete(kind: Kind | None) -> bool:
+    """A concrete kind, or a union with a concrete member (``sessionmaker | …``)?"""
+    if isinstance(kind, AnyOf):
+        return any(isinstance(m, Res) for m in kind.members)
+    return isinstance(kind, Res)
+
+
 def _is_union(node: ast.AST) -> bool:
     return isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
 
@@ -434,6 +443,8 @@ def _is_union(node: ast.AST) -> bool:
 def _on_with(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.With | ast.AsyncWith)
     for item in node.items:
+        if type(node) is ast.AsyncWith:  # `async with x.begin()`: awaited, an async x
+            ctx.awaited.add(id(item.context_expr))
         kind = ctx.kind_of(item.context_expr)
         _reads(kind, ctx)
         if item.optional_vars is not None:
