@@ -62,7 +62,17 @@ class BlockingDbCallInAsyncDef(Rule):
     (`self.engine`) is that handle. The properties read while a getter runs (in its body
     or in a function it calls) are taken as values built already: their getters are not
     followed, but the methods the getter calls on their values are
-    (`Config().store.get_deployment_id()` inside a `deployment_id` getter). A project
+    (`Config().store.get_deployment_id()` inside a `deployment_id` getter). A member of
+    `self` built lazily (`if self._store is None: self._store = Store(url)`, also
+    `if not self._ready:` and the guard's later conditions, `if self._t is None and url:`)
+    is built by the object's construction when its `__init__`, or a method of its own
+    that `__init__` calls, may build or assign it: later calls only hand it out and are
+    not followed into the build (a store built at start-up, fetched by request handlers),
+    while constructing the object in async code is reported. A member the construction
+    leaves unset (`None`, `False`, an empty container, a parameter that defaults to
+    `None`) is built by its first caller, which is reported. Not followed: a build the
+    construction skips at run time (its condition does not hold) that a later call then
+    does, and a construction step called again later (`obj._bind()` from outside). A project
     class derived from a database class (`class TimedSession(sqlmodel.Session)`) is that
     class. A call of an abstract method (`@abstractmethod`,
     or a body that is only a docstring, `pass`, `...` or `raise NotImplementedError`) on

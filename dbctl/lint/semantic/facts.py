@@ -73,9 +73,17 @@ class FuncFacts:
     #: every one of some optional parameters is truthy (each of their occurrences is under
     #: ``if db:`` / ``if db is not None:``, or after ``if db is None: return``, with
     #: ``db=None`` the default, ``False`` for ``if db:``, and never reassigned): (field as
-    #: in :data:`GATED_FIELDS`,
-    #: the entry, the parameters). A call that passes none of them never runs the entry.
+    #: in :data:`GATED_FIELDS`, the entry, the parameters). A call that passes none of
+    #: them never runs the entry.
     gated: list[tuple[str, Any, tuple[OptParam, ...]]] = field(default_factory=list)
+    #: a method's lazily built members (``if self.x is None [and …]: … self.x = …``):
+    #: member -> the calls that run only while it is unset (the guard's other conditions
+    #: and its body; kept out of the fields above)
+    lazy: dict[str, FuncFacts] = field(default_factory=dict)
+    #: the lazily built members (of any method of its module) a method assigns on
+    #: ``self`` a value that may be set (not ``None``, a falsy constant, an empty
+    #: container or a parameter that defaults to ``None``)
+    sets: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -118,6 +126,10 @@ class FuncFacts:
         if self.gated:
             out["gated"] = [[f, _encode_entry(f, e), [list(p) for p in ps]]
                             for f, e, ps in self.gated]
+        if self.lazy:
+            out["lazy"] = {m: f.to_json() for m, f in self.lazy.items()}
+        if self.sets:
+            out["sets"] = self.sets
         return out
 
     def gate(self, hits: list[tuple[str, int, frozenset[OptParam]]]) -> None:
@@ -207,6 +219,8 @@ class FuncFacts:
             entry = _decode_entry(name, e)
             if entry is not None:
                 f.gated.append((name, entry, tuple((str(p), int(i)) for p, i in ps)))
+        f.lazy = {m: cls.from_json(d) for m, d in data.get("lazy", {}).items()}
+        f.sets = list(data.get("sets", ()))
         return f
 
 

@@ -141,6 +141,8 @@ class FileContext:
         self.settings_classes: set[str] = set()
         self.not_uses: set[int] = set()  # names only disposed of (`engine.dispose()`)
         self.awaited: set[int] = set()  # calls directly under `await`
+        #: calls that run only while a member of ``self`` is unset -> (member, function)
+        self.lazy_calls: dict[int, tuple[str, Scope]] = {}
         self.scopes: list[Scope] = []
         #: calls that run only when optional parameters are truthy (``if db:``): call node
         #: id -> the parameters; the entries such calls added to their function's facts
@@ -190,6 +192,7 @@ class FileContext:
                     (f, i, kept) for f, i, params in hits
                     if (kept := frozenset(p for p in params if p[0] not in rebound))
                 ] if rebound else hits)
+        lazy: set[str] = set()
         for info in self.funcs.values():
             if info.calls:
                 info.calls = [c for c in dict.fromkeys(info.calls) if not is_builtin(c)]
@@ -197,6 +200,14 @@ class FileContext:
                 info.method_calls = list(dict.fromkeys(info.method_calls))
             if info.reads:
                 info.reads = list(dict.fromkeys(info.reads))
+            if info.lazy:
+                lazy.update(info.lazy)
+                for part in info.lazy.values():
+                    part.calls = [c for c in dict.fromkeys(part.calls) if not is_builtin(c)]
+                    part.method_calls = list(dict.fromkeys(part.method_calls))
+        for info in self.funcs.values():
+            if info.sets:  # only the lazily built members matter
+                info.sets = [m for m in dict.fromkeys(info.sets) if m in lazy]
 
     def close(self) -> None:
         """Once the facts are taken: break the reference cycles (a function scope is its

@@ -64,6 +64,7 @@ from dbctl.lint.semantic.vocabulary import (
 _MAX_DEPTH = 16
 _NO_CYCLE = 1 << 30
 _MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysis)
+_MAX_CONSTRUCTION = 64  # methods a construction is followed through (:meth:`_constructed`)
 _MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.resolve_all`)
 #: methods of a container that return one of its elements
 CONTAINER_GETTERS = frozenset({"get", "pop", "setdefault"})
@@ -110,7 +111,7 @@ class ProjectIndex:
                 self.suffix.setdefault(".".join(parts[i:]), []).append(name)
         self._funcs: dict[str, tuple[str, FuncFacts]] = {}  # filled on demand
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
-        self._sync_io: dict[tuple[str, bool], bool] = {}
+        self._sync_io: dict[tuple[str, bool, str], bool] = {}
         self._sync_io_without: dict[tuple[str, frozenset[str]], bool] = {}
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
         #: the questions being resolved (-> nesting level); the outermost one a cycle
@@ -134,6 +135,8 @@ class ProjectIndex:
         self._subs: dict[str, list[tuple[str, str, str]]] | None = None  # base's last name ->
         self._subs_of: dict[str, list[str]] = {}  # class key -> direct subclasses
         self._overrides: dict[tuple[str, str], list[str]] = {}
+        self._lazy: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        self._built: dict[str, frozenset[str]] = {}
         self._resolved_all: dict[tuple[Kind, str], tuple[Resolved, ...]] = {}
 
     # -- modules -------------------------------------------------------------------------
@@ -884,16 +887,19 @@ class ProjectIndex:
         return self.routes | self.dependencies | self.middleware | self.lifespans
 
     def callees(self, key: str) -> tuple[str, ...]:
-        """The keys of the project functions ``key`` calls, methods included, and of the
-        getters of the properties it reads (not from a getter: see :meth:`sync_io`)."""
+        """The keys of the project functions ``key`` calls, methods included (also those
+        that build a lazily built member), and of the getters of the properties it reads
+        (not from a getter: see :meth:`sync_io`)."""
         calls, getters, values = self._edges(key)
-        return calls + values if self.info(key)[1].prop else calls + getters + values
+        lazy = tuple(k for _, keys in self._lazy_edges(key) for k in keys)
+        return calls + values + lazy if self.info(key)[1].prop else calls + getters + values + lazy
 
     def _edges(self, key: str) -> _Edges:
         """The keys of the project functions ``key`` runs (memoised): the functions and
         methods it calls (in a getter also the methods it calls on the value another
         property hands out, ``Config().store.get_id()``), the getters of the properties
-        it reads, the values it calls."""
+        it reads, the values it calls. Not those that only run while a member is unset
+        (:meth:`_lazy_edges`)."""
         done = self._callees.get(key)
         if done is None:
             done = self._callees[key] = self._edges_of(*self.info(key))
@@ -901,6 +907,17 @@ class ProjectIndex:
 
     def _edges_of(self, mod: str, info: FuncFacts) -> _Edges:
         """:meth:`_edges` of a function's facts (made in ``mod``)."""
+        calls, values = self._runs(mod, info, info.prop)
+        getters = [
+            k
+            for receiver, name in info.reads_of(self._property_names)
+            for k in self.methods_of(receiver, name, mod)
+            if self.info(k)[1].prop
+        ]
+        return (tuple(calls), tuple(getters), tuple(values))
+
+    def _runs(self, mod: str, info: FuncFacts, prop: bool) -> tuple[list[str], list[str]]:
+        """(functions and methods called, values called) of a function's facts."""
         calls: list[str] = []
         for qn in info.calls:
             callee = self.func(qn, mod)
@@ -908,17 +925,63 @@ class ProjectIndex:
                 calls.append(callee)
         for receiver, name in info.method_calls:
             calls.extend(self.methods_of(receiver, name, mod))
-            if info.prop and isinstance(receiver, Attr) and receiver.name in self._property_names:
+            if prop and isinstance(receiver, Attr) and receiver.name in self._property_names:
                 for value in self._property_values(receiver, mod):
                     calls.extend(self._methods_on(value, name))
-        getters = [
-            k
-            for receiver, name in info.reads_of(self._property_names)
-            for k in self.methods_of(receiver, name, mod)
-            if self.info(k)[1].prop
-        ]
         values = [k for value in info.value_calls for k in self.callable_keys(value, mod)]
-        return (tuple(calls), tuple(getters), tuple(values))
+        return calls, values
+
+    def _lazy_edges(self, key: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """(member, keys of the project functions run) of the calls of a method that run
+        only while a member of ``self`` is unset (``if self.x is None: self.x = build()``);
+        memoised."""
+        done = self._lazy.get(key)
+        if done is not None:
+            return done
+        mod, info = self.info(key)
+        out: list[tuple[str, tuple[str, ...]]] = []
+        for member, part in info.lazy.items():
+            calls, values = self._runs(mod, part, info.prop)
+            out.append((member, (*calls, *values)))
+        self._lazy[key] = result = tuple(out)
+        return result
+
+    def _owner(self, key: str) -> str | None:
+        """The class key of the class a method is defined in."""
+        mod, _ = self.info(key)
+        local = key[len(mod) + 1 :].rpartition(".")[0]
+        return self._class_key(mod, local) if local in self.facts(mod).classes else None
+
+    def _constructed(self, class_key: str) -> frozenset[str]:
+        """The lazily built members an instance of the class has once it is constructed:
+        those its ``__init__``, or a method of its own that ``__init__`` calls on ``self``
+        (transitively), may assign, or may build through their lazy guard (memoised)."""
+        done = self._built.get(class_key)
+        if done is not None:
+            return done
+        self._built[class_key] = frozenset()  # cycle guard
+        init = self.method(class_key, "__init__")
+        own = {k for k, _, _ in self._mro(class_key)}
+        out: set[str] = set()
+        seen: set[str] = set()
+        todo = [init] if init is not None else []
+        while todo and len(seen) < _MAX_CONSTRUCTION:
+            key = todo.pop()
+            if key in seen:
+                continue
+            seen.add(key)
+            mod, info = self.info(key)
+            out.update(info.sets)
+            out.update(info.lazy)
+            for part in (info, *info.lazy.values()):
+                for receiver, name in part.method_calls:
+                    r = self.resolve(receiver, mod)
+                    if isinstance(r, Instance) and r.qualname in own:
+                        method = self.method(class_key, name)
+                        if method is not None:
+                            todo.append(method)
+        self._built[class_key] = result = frozenset(out)
+        return result
 
     @cached_property
     def _property_names(self) -> set[str]:
@@ -1008,35 +1071,45 @@ class ProjectIndex:
                     todo.append(callee)
         return reached
 
-    def sync_io(self, key: str, in_getter: bool = False) -> bool:
+    def sync_io(self, key: str, in_getter: bool = False, building: str = "") -> bool:
         """Does the sync function ``key`` do database I/O, itself or through callees?
 
         Reading a property runs its getter, and what the getter calls runs too; but the
         properties read while a getter runs (in its body or in a function it calls) are
         taken as values built already (a lazily built store is built by its first
         reader, not by every getter that hands it on or uses it): their getters are
-        not followed, the methods a getter calls on their values are."""
-        memo = (key, in_getter)
+        not followed, the methods a getter calls on their values are.
+
+        Likewise a member of ``self`` built lazily (``if self.x is None: self.x =
+        build()``) that the object's construction sets (:meth:`_constructed`) is built
+        by the construction, not by later calls: what only runs while it is unset is
+        followed while the class is being constructed (``building``: from its
+        ``__init__`` through its own methods), not from elsewhere."""
+        memo = (key, in_getter, building)
         done = self._sync_io.get(memo)
         if done is not None:
             return done
         self._sync_io[memo] = False  # cycle guard
         mod, info = self.info(key)
-        result = self._does_io(key, mod, info, self._edges(key), in_getter)
+        result = self._does_io(key, mod, info, self._edges(key), in_getter, building)
         self._sync_io[memo] = result
         return result
 
     def _does_io(self, key: str, mod: str, info: FuncFacts, edges: _Edges,
-                 in_getter: bool) -> bool:
+                 in_getter: bool, building: str) -> bool:
         """:meth:`sync_io` of a function's facts and their :meth:`_edges`."""
         if info.is_async:
             return False
+        if key.endswith(".__init__"):
+            building = self._owner(key) or ""
         calls, getters, values = edges
         quiet = in_getter or info.prop
         return (
             any(self.may_be(io.receiver, io.blocking_on, mod) for io in info.io)
-            or any(c != key and self.sync_io(c, quiet) for c in calls + values)
+            or any(c != key and self.sync_io(c, quiet, self._carry(building, c))
+                   for c in calls + values)
             or (not quiet and any(self.sync_io(g, True) for g in getters))
+            or (bool(info.lazy) and self._lazy_io(key, quiet, building))
         )
 
     def sync_io_call(self, key: str, args: Args | None) -> bool:
@@ -1056,9 +1129,33 @@ class ProjectIndex:
         if done is None:
             reduced = info.without(omitted)
             done = self._sync_io_without[memo] = self._does_io(
-                key, mod, reduced, self._edges_of(mod, reduced), False
+                key, mod, reduced, self._edges_of(mod, reduced), False, ""
             )
         return done
+
+    def _lazy_io(self, key: str, quiet: bool, building: str) -> bool:
+        """:meth:`sync_io` of what a method runs only while a member is unset."""
+        mod, info = self.info(key)
+        owner = self._owner(key)
+        built = self._constructed(owner) if owner is not None else frozenset()
+        for member, keys in self._lazy_edges(key):
+            if member in built and not (building and self._carry(building, key)):
+                continue  # the construction built it: later calls only hand it out
+            part = info.lazy[member]
+            if any(self.may_be(io.receiver, io.blocking_on, mod) for io in part.io) or any(
+                c != key and self.sync_io(c, quiet, self._carry(building, c)) for c in keys
+            ):
+                return True
+        return False
+
+    def _carry(self, building: str, callee: str) -> str:
+        """``building`` for a callee that is a method of the class being constructed."""
+        if not building:
+            return ""
+        owner = self._owner(callee)
+        return building if owner is not None and any(
+            k == owner for k, _, _ in self._mro(building)
+        ) else ""
 
     def may_be(self, kind: Kind, wanted: frozenset[Res], module: str, depth: int = 0) -> bool:
         """Does ``kind`` resolve to one of ``wanted``; for a union (also one a tuple's

@@ -403,6 +403,8 @@ def _on_assign(node: ast.AST, ctx: FileContext) -> None:
         _reads(kind, ctx)
         for t in node.targets:
             ctx.bind(t, node.value, kind)
+        if type(node.targets[0]) in _MEMBER_TARGETS or len(node.targets) > 1:
+            _sets(node.targets, node.value, ctx)
     elif isinstance(node, ast.AnnAssign):
         declared = ctx.annotation(node.annotation)[0]
         kind = ctx.kind_of(node.value) if node.value is not None else None
@@ -410,9 +412,14 @@ def _on_assign(node: ast.AST, ctx: FileContext) -> None:
         if kind is None or isinstance(declared, Res):
             kind = declared
         ctx.bind(node.target, node.value, kind)
+        if node.value is not None and type(node.target) is ast.Attribute:
+            _sets([node.target], node.value, ctx)
         scope = ctx.scope
         if declared is not None and isinstance(node.target, ast.Name) and scope.func is scope:
             scope.declared.add(node.target.id)
+
+
+_MEMBER_TARGETS = (ast.Attribute, ast.Tuple, ast.List)
 
 
 def _reads(kind: Kind | None, ctx: FileContext) -> None:
@@ -533,6 +540,9 @@ def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
     for a in (*node.args, *(k.value for k in node.keywords)):
         if type(a) is ast.Attribute:  # `f(config.deployment_id)`: a property read
             _reads(ctx.kind_of(a), ctx)
+    lazy = ctx.lazy_calls.get(id(node))
+    if lazy is not None and lazy[1] is fn:  # runs only while a member is unset
+        info = info.lazy.setdefault(lazy[0], FuncFacts())
     awaited = id(node) in ctx.awaited  # an awaited call never blocks
     if canon is not None:
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
@@ -803,9 +813,11 @@ def _mark(stmts: list[ast.stmt], params: frozenset[OptParam], ctx: FileContext) 
 
 
 def _on_if(node: ast.AST, ctx: FileContext) -> None:
-    """``if db:`` (see :func:`_gate`); ``if not isinstance(x, C): raise …`` (or return)."""
+    """``if db:`` (see :func:`_gate`); ``if not isinstance(x, C): raise …`` (or return);
+    a lazily built member."""
     assert isinstance(node, ast.If)
     _gate(node, ctx)
+    _lazy_build(node, ctx)
     test = node.test
     if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
         return
@@ -814,6 +826,117 @@ def _on_if(node: ast.AST, ctx: FileContext) -> None:
     checked = _isinstance_of(test.operand, ctx)
     if checked is not None:
         _narrow(node, *checked, ctx)
+
+
+# -- lazily built members ---------------------------------------------------------------
+def _self_name(fn: Scope) -> str | None:
+    """The name of a method's ``self`` (``None`` outside an instance method)."""
+    func = fn.node
+    if not isinstance(func, _FUNC_TYPES) or fn is not fn.func:
+        return None
+    positional = [*func.args.posonlyargs, *func.args.args]
+    if not positional or not isinstance(fn.env.get(positional[0].arg), Instance):
+        return None
+    return positional[0].arg
+
+
+def _unset_owner(test: ast.expr) -> ast.Attribute | None:
+    """``self.x`` of ``self.x is None`` / ``not self.x`` (any ``name.x``)."""
+    target: ast.expr | None = None
+    if type(test) is ast.UnaryOp:
+        if type(test.op) is ast.Not:
+            target = test.operand
+    elif type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) is ast.Is:
+        target = test.left if _is_none(test.comparators[0]) else None
+    return target if type(target) is ast.Attribute else None
+
+
+def _self_targets(targets: Iterable[ast.expr], me: str) -> Iterable[str]:
+    for t in targets:
+        if isinstance(t, ast.Tuple | ast.List):
+            yield from _self_targets(t.elts, me)
+        elif isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id == me:
+            yield t.attr
+
+
+def _assigns(body: list[ast.stmt], me: str, member: str) -> bool:
+    """Does ``body`` assign ``self.<member>``?"""
+    for stmt in body:
+        for sub in ast.walk(stmt):
+            if isinstance(sub, ast.Assign) and member in _self_targets(sub.targets, me):
+                return True
+            if (isinstance(sub, ast.AnnAssign) and sub.value is not None
+                    and member in _self_targets([sub.target], me)):
+                return True
+    return False
+
+
+def _lazy_build(node: ast.If, ctx: FileContext) -> None:
+    """``if self.x is None [and …]: … self.x = …`` in a method: the calls of the
+    guard's later conditions and of its body run only while ``x`` is unset (they build
+    it); the project index decides whether the object's construction sets it first."""
+    test = node.test
+    if type(test) is ast.BoolOp:
+        parts = test.values if type(test.op) is ast.And else []
+        checked = [(i, owner) for i, part in enumerate(parts) if (owner := _unset_owner(part))]
+    else:
+        owner = _unset_owner(test)
+        if owner is None:
+            return
+        parts, checked = [test], [(0, owner)]
+    if not checked:
+        return
+    fn = ctx.scope.func
+    if fn is None or fn is not ctx.scope or fn.info is None:
+        return
+    me = _self_name(fn)
+    if me is None:
+        return
+    found = next(((i, owner.attr) for i, owner in checked
+                  if isinstance(owner.value, ast.Name) and owner.value.id == me), None)
+    if found is None or not _assigns(node.body, me, found[1]):
+        return
+    first, member = found
+    for region in (*parts[first + 1 :], *node.body):
+        for sub in ast.walk(region):
+            if isinstance(sub, ast.Call):
+                ctx.lazy_calls[id(sub)] = (member, fn)
+
+
+def _sets(targets: list[ast.expr], value: ast.expr, ctx: FileContext) -> None:
+    """Record the members of ``self`` a method assigns a value that may be set."""
+    fn = ctx.scope.func
+    if fn is None or fn is not ctx.scope or fn.info is None:
+        return
+    me = _self_name(fn)
+    if me is None or _unset_value(value, fn):
+        return
+    fn.info.sets.extend(_self_targets(targets, me))
+
+
+_EMPTY_CONSTRUCTORS = frozenset({"dict", "list", "set", "tuple", "frozenset"})
+
+
+def _unset_value(value: ast.expr, fn: Scope) -> bool:
+    """A value that leaves a lazily built member unset: ``None`` or another falsy
+    constant, an empty container, a parameter that defaults to ``None``."""
+    if isinstance(value, ast.Constant):
+        return not value.value
+    if isinstance(value, ast.List | ast.Tuple | ast.Set):
+        return not value.elts
+    if isinstance(value, ast.Dict):
+        return not value.keys
+    if isinstance(value, ast.Call):
+        return (isinstance(value.func, ast.Name) and value.func.id in _EMPTY_CONSTRUCTORS
+                and not value.args and not value.keywords)
+    if isinstance(value, ast.Name) and isinstance(fn.node, _FUNC_TYPES):
+        args = fn.node.args
+        positional = [*args.posonlyargs, *args.args]
+        pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults,
+                         strict=True))
+        pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d]
+        return any(a.arg == value.id and _is_none(d) for a, d in pairs)
+    return False
 
 
 def _on_assert(node: ast.AST, ctx: FileContext) -> None:
