@@ -8,7 +8,7 @@ from typing import ClassVar
 from dbctl.lint.entrypoints import cli_coroutines
 from dbctl.lint.model import Severity
 from dbctl.lint.rule import Rule
-from dbctl.lint.semantic.conditions import SyncIO, SyncIOMethod, SyncIOValue
+from dbctl.lint.semantic.conditions import Args, SyncIO, SyncIOMethod, SyncIOValue
 from dbctl.lint.semantic.kinds import Res
 from dbctl.lint.semantic.model import FileContext
 from dbctl.lint.semantic.nodes import arg_or_keyword
@@ -83,9 +83,18 @@ class BlockingDbCallInAsyncDef(Rule):
     assigned to the attribute) makes `builder` one of its elements, `self.registry[key]`
     and `.get(key)` give any of them, and a builder passed to the method that stores it is
     whatever the callers of that method on that registry class pass; calling a value, or
-    a method on it, may run any function it may be. An awaited call is never reported,
-    nor are the `Async*` classes; when the only evidence is a name (`db.query()` with `db`
-    unannotated), nothing is.
+    a method on it, may run any function it may be. A helper that queries only when its
+    caller hands it a handle does no I/O for a call that leaves that parameter out:
+    `def get_item(item_id, items=None, db=None)` whose query runs under `if db:`,
+    `if db is not None:` (also `if db and …`), in the `else` of `if not db:` or after
+    `if db is None: return` is not reported for `get_item(item_id, items)`, and is for
+    `get_item(item_id, items, session)`, `get_item(item_id, db=session)` and a call that
+    may pass it through `*args` or `**kwargs`. The default must be `None` (or `False`,
+    `0`, `""` for a plain truth test), the helper must not rebind the parameter nor be
+    decorated (a decorator may pass it), and only the called helper's own arguments
+    count: the functions it calls are taken to do all they may. An awaited call is never
+    reported, nor are the `Async*` classes; when the only evidence is a name (`db.query()`
+    with `db` unannotated), nothing is.
 
     Annotations are read as a type checker reads them: `Union[A, B]` and `Optional[A]`
     (from `typing`, a module alias or `typing_extensions`) like `A | B`, and forward
@@ -175,14 +184,14 @@ class BlockingDbCallInAsyncDef(Rule):
             if canon is None and base is not None and not isinstance(base, Res):
                 ctx.defer(  # a method of a project class that does the I/O
                     cls, node, f"`.{func.attr}()` does blocking database I/O and is called "
-                    f"{where}", [SyncIOMethod(base, func.attr)],
+                    f"{where}", [SyncIOMethod(base, func.attr, Args.of(node))],
                 )
         elif canon is None:  # a value called: a closure a factory returned, a callback
             value = ctx.kind_of(func)
             if value is not None and not isinstance(value, Res):
                 ctx.defer(
                     cls, node, f"`{_callee_text(func)}` runs a sync function that does "
-                    f"blocking database I/O {where}", [SyncIOValue(value)],
+                    f"blocking database I/O {where}", [SyncIOValue(value, Args.of(node))],
                 )
             return
         if canon is None or is_library(canon):
@@ -196,7 +205,7 @@ class BlockingDbCallInAsyncDef(Rule):
         short = canon.rsplit(".", 1)[-1]
         ctx.defer(
             cls, node, f"`{short}()` does blocking database I/O and is called {where}",
-            [SyncIO(canon)],
+            [SyncIO(canon, Args.of(node))],
         )
 
 

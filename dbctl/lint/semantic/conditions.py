@@ -4,10 +4,53 @@ is kept with the conditions that must all hold once the project index is known.
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Any
 
 from dbctl.lint.semantic.kinds import Kind, Res, decode, encode
+
+
+@dataclass(frozen=True, slots=True)
+class Args:
+    """What a call passes: how many positional arguments (``-1``: a ``*args`` passes an
+    unknown number), the keywords, and whether a ``**kwargs`` passes any keyword."""
+
+    positional: int
+    keywords: frozenset[str]
+    any_keyword: bool = False
+
+    @classmethod
+    def of(cls, call: ast.Call) -> Args:
+        n = len(call.args)
+        for a in call.args:
+            if type(a) is ast.Starred:
+                n = -1
+                break
+        if not call.keywords:
+            return cls(n, _NO_KEYWORDS)
+        names = [k.arg for k in call.keywords]
+        return cls(n, frozenset(k for k in names if k is not None), None in names)
+
+    def passes(self, name: str, position: int) -> bool:
+        """Does the call pass the parameter ``name`` at ``position`` (as a caller counts
+        it; ``-1``: keyword-only)?"""
+        if self.any_keyword or name in self.keywords:
+            return True
+        return position >= 0 and (self.positional < 0 or position < self.positional)
+
+    def encode(self) -> list[Any]:
+        return [self.positional, int(self.any_keyword), *sorted(self.keywords)]
+
+    @classmethod
+    def decode(cls, data: Any) -> Args | None:
+        try:
+            return cls(int(data[0]), frozenset(str(k) for k in data[2:]), bool(data[1]))
+        except (TypeError, ValueError, IndexError, KeyError):
+            return None  # unreadable: the call is taken to pass everything
+
+
+_NO_KEYWORDS: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,25 +67,31 @@ class KindIn:
 
 @dataclass(frozen=True, slots=True)
 class SyncIO:
-    """``qualname`` is a sync project function doing database I/O (itself or deeper)."""
+    """``qualname`` is a sync project function doing database I/O (itself or deeper);
+    with ``args``, when called with those arguments (I/O that only runs under a test of
+    an optional parameter the call leaves out does not count)."""
 
     qualname: str
+    args: Args | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SyncIOMethod:
-    """``receiver.name(...)`` calls a sync project method doing database I/O."""
+    """``receiver.name(...)`` calls a sync project method doing database I/O (with
+    ``args``: as :class:`SyncIO`)."""
 
     receiver: Kind
     name: str
+    args: Args | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SyncIOValue:
     """Calling ``value`` (a closure a factory returned, a callback parameter) runs a
-    sync project function doing database I/O."""
+    sync project function doing database I/O (with ``args``: as :class:`SyncIO`)."""
 
     value: Kind
+    args: Args | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +126,7 @@ Condition = (
     KindIn | SyncIOMethod | SyncIOValue | SyncIO | Handler | Dependency | NotGenerator
     | AsyncReached
 )
-_BY_TAG: dict[str, type[SyncIO | Handler | Dependency | NotGenerator | AsyncReached]] = {
-    "sync_io": SyncIO,
+_BY_TAG: dict[str, type[Handler | Dependency | NotGenerator | AsyncReached]] = {
     "handler": Handler,
     "dependency": Dependency,
     "not_gen": NotGenerator,
@@ -92,10 +140,16 @@ def encode_condition(cond: Condition) -> list[Any]:
         tag = "kind_any" if cond.any_member else "kind_in"
         return [tag, encode(cond.kind), *sorted(cond.wanted)]
     if isinstance(cond, SyncIOMethod):
-        return ["sync_io_method", encode(cond.receiver), cond.name]
+        return ["sync_io_method", encode(cond.receiver), cond.name, *_args(cond.args)]
     if isinstance(cond, SyncIOValue):
-        return ["sync_io_value", encode(cond.value)]
+        return ["sync_io_value", encode(cond.value), *_args(cond.args)]
+    if isinstance(cond, SyncIO):
+        return ["sync_io", cond.qualname, *_args(cond.args)]
     return [_TAG[type(cond)], cond.qualname]
+
+
+def _args(args: Args | None) -> list[Any]:
+    return [] if args is None else [args.encode()]
 
 
 def decode_condition(data: list[Any]) -> Condition | None:
@@ -111,10 +165,15 @@ def decode_condition(data: list[Any]) -> Condition | None:
         return KindIn(kind, wanted, tag == "kind_any")
     if tag == "sync_io_method":
         kind = decode(data[1]) if len(data) > 2 else None
-        return SyncIOMethod(kind, data[2]) if kind is not None else None
+        args = Args.decode(data[3]) if len(data) > 3 else None
+        return SyncIOMethod(kind, data[2], args) if kind is not None else None
     if tag == "sync_io_value":
         kind = decode(data[1]) if len(data) > 1 else None
-        return SyncIOValue(kind) if kind is not None else None
+        args = Args.decode(data[2]) if len(data) > 2 else None
+        return SyncIOValue(kind, args) if kind is not None else None
+    if tag == "sync_io":
+        args = Args.decode(data[2]) if len(data) > 2 else None
+        return SyncIO(data[1], args) if len(data) > 1 else None
     cls = _BY_TAG.get(tag)
     return cls(data[1]) if cls is not None and len(data) > 1 else None
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from dbctl.lint.semantic.kinds import Attr, Kind, Ref, Res, decode, encode
@@ -22,6 +22,13 @@ class BlockingCall:
 
     receiver: Kind
     blocking_on: frozenset[Res]
+
+
+#: a parameter a caller may leave out (its default is ``None`` or falsy): its name and its
+#: position as a caller passes it (``-1``: keyword-only)
+OptParam = tuple[str, int]
+#: the lists of :class:`FuncFacts` whose entries may be gated (:attr:`FuncFacts.gated`)
+GATED_FIELDS = ("calls", "mcalls", "vcalls", "io")
 
 
 @dataclass(slots=True)
@@ -62,6 +69,13 @@ class FuncFacts:
     reads: list[tuple[Kind, str]] = field(default_factory=list)
     #: ``reads`` as the cache stores them: decoded only for names that are properties
     raw_reads: list[Any] = field(default_factory=list)
+    #: entries of ``calls``, ``method_calls``, ``value_calls`` or ``io`` that run only when
+    #: every one of some optional parameters is truthy (each of their occurrences is under
+    #: ``if db:`` / ``if db is not None:``, or after ``if db is None: return``, with
+    #: ``db=None`` the default, ``False`` for ``if db:``, and never reassigned): (field as
+    #: in :data:`GATED_FIELDS`, the entry, the parameters). A call that passes none of
+    #: them never runs the entry.
+    gated: list[tuple[str, Any, tuple[OptParam, ...]]] = field(default_factory=list)
     #: a method's lazily built members (``if self.x is None [and …]: … self.x = …``):
     #: member -> the calls that run only while it is unset (the guard's other conditions
     #: and its body; kept out of the fields above)
@@ -88,7 +102,7 @@ class FuncFacts:
             if value:
                 out[name] = value
         if self.io:
-            out["io"] = [[encode(b.receiver), *sorted(b.blocking_on)] for b in self.io]
+            out["io"] = [_encode_entry("io", b) for b in self.io]
         if self.ret:
             out["ret"] = [encode(k) for k in self.ret]
         if self.gen:
@@ -109,11 +123,66 @@ class FuncFacts:
             out["abstract"] = True
         if self.reads:
             out["reads"] = [[encode(k), name] for k, name in self.reads]
+        if self.gated:
+            out["gated"] = [[f, _encode_entry(f, e), [list(p) for p in ps]]
+                            for f, e, ps in self.gated]
         if self.lazy:
             out["lazy"] = {m: f.to_json() for m, f in self.lazy.items()}
         if self.sets:
             out["sets"] = self.sets
         return out
+
+    def gate(self, hits: list[tuple[str, int, frozenset[OptParam]]]) -> None:
+        """Set :attr:`gated` from the entries appended under tests of optional parameters:
+        (field, index in that list, the parameters tested). An entry is gated when each
+        of its occurrences is, by the parameters all of them test. Before the lists are
+        deduplicated."""
+        by_field: dict[str, dict[int, frozenset[OptParam]]] = {}
+        for f, index, params in hits:
+            by_field.setdefault(f, {})[index] = params
+        for f, indices in by_field.items():
+            entries = self._entries(f)
+            common: dict[Any, frozenset[OptParam] | None] = {}
+            for i, entry in enumerate(entries):
+                key = _entry_key(f, entry)
+                hit = indices.get(i)
+                if key not in common:
+                    common[key] = hit
+                elif (prior := common[key]) is not None:
+                    common[key] = prior & hit if hit is not None else None
+            seen: set[Any] = set()
+            for entry in entries:
+                key = _entry_key(f, entry)
+                gate = common.get(key)
+                if gate and key not in seen:
+                    seen.add(key)
+                    self.gated.append((f, entry, tuple(sorted(gate))))
+
+    def _entries(self, f: str) -> list[Any]:
+        if f == "calls":
+            return self.calls
+        if f == "mcalls":
+            return self.method_calls
+        if f == "vcalls":
+            return self.value_calls
+        return self.io
+
+    def without(self, omitted: set[str]) -> FuncFacts:
+        """These facts as a call that leaves out the optional parameters ``omitted`` sees
+        them: without the entries gated by one of them."""
+        drop: dict[str, list[Any]] = {}
+        for f, entry, params in self.gated:
+            if any(name in omitted for name, _ in params):
+                drop.setdefault(f, []).append(_entry_key(f, entry))
+        if not drop:
+            return self
+
+        def kept(f: str) -> list[Any]:
+            gone = drop.get(f, ())
+            return [e for e in self._entries(f) if _entry_key(f, e) not in gone]
+
+        return replace(self, calls=kept("calls"), method_calls=kept("mcalls"),
+                       value_calls=kept("vcalls"), io=kept("io"), gated=[])
 
     def reads_of(self, names: frozenset[str] | set[str]) -> list[tuple[Kind, str]]:
         """The attribute reads whose name is one of ``names`` (the project's properties)."""
@@ -133,9 +202,9 @@ class FuncFacts:
         f.calls = list(data.get("calls", ()))
         f.uses = list(data.get("uses", ()))
         for item in data.get("io", ()):
-            kind = decode(item[0])
-            if kind is not None:
-                f.io.append(BlockingCall(kind, frozenset(Res(r) for r in item[1:])))
+            io = _decode_entry("io", item)
+            if io is not None:
+                f.io.append(io)
         f.ret = _kinds(data.get("ret"))
         f.method_calls = _pairs(data.get("mcalls"))
         f.raw_reads = data.get("reads") or []
@@ -146,9 +215,48 @@ class FuncFacts:
             kind = decode(k)
             if kind is not None:
                 f.guards[int(p)] = kind
+        for name, e, ps in data.get("gated", ()):
+            entry = _decode_entry(name, e)
+            if entry is not None:
+                f.gated.append((name, entry, tuple((str(p), int(i)) for p, i in ps)))
         f.lazy = {m: cls.from_json(d) for m, d in data.get("lazy", {}).items()}
         f.sets = list(data.get("sets", ()))
         return f
+
+
+def _entry_key(f: str, entry: Any) -> Any:
+    """A hashable key of an entry of one of :data:`GATED_FIELDS`."""
+    if f == "io":
+        return (entry.receiver, entry.blocking_on)
+    return entry
+
+
+def _encode_entry(f: str, entry: Any) -> Any:
+    if f == "calls":
+        return entry
+    if f == "mcalls":
+        return [encode(entry[0]), entry[1]]
+    if f == "vcalls":
+        return encode(entry)
+    return [encode(entry.receiver), *sorted(entry.blocking_on)]
+
+
+def _decode_entry(f: str, data: Any) -> Any:
+    """The entry of a field's JSON form (``None`` when unreadable)."""
+    if f == "calls":
+        return data if isinstance(data, str) else None
+    if f == "vcalls":
+        return decode(data)
+    if not isinstance(data, list) or not data:
+        return None
+    kind = decode(data[0])
+    if kind is None:
+        return None
+    if f == "mcalls":
+        return (kind, data[1]) if len(data) == 2 else None
+    if f == "io":
+        return BlockingCall(kind, frozenset(Res(r) for r in data[1:]))
+    return None
 
 
 class LazyFuncs(Mapping[str, FuncFacts]):

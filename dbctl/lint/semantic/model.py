@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.secrets import literal_text
 from dbctl.lint.semantic.conditions import Condition, KindIn, encode_condition
-from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts
+from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, OptParam
 from dbctl.lint.semantic.kinds import (
     ELEMENTS,
     Alias,
@@ -84,6 +84,8 @@ class Scope:
     info: FuncFacts | None = None  # the function's facts
     func: Scope | None = None  # the innermost function scope (this one, if a function)
     names: set[str] = field(default_factory=set)  # names loaded in this function
+    #: names this function binds (assigns, deletes, catches; nested functions: by ``nonlocal``)
+    stored: set[str] = field(default_factory=set)
     #: names whose kind an annotation declares: a later assignment of a value of
     #: unknown or symbolic kind does not change it (``if store is None: store = get()``)
     declared: set[str] = field(default_factory=set)
@@ -179,6 +181,13 @@ class FileContext:
         #: calls that run only while a member of ``self`` is unset -> (member, function)
         self.lazy_calls: dict[int, tuple[str, Scope]] = {}
         self.scopes: list[Scope] = []
+        #: calls that run only when optional parameters are truthy (``if db:``): call node
+        #: id -> the parameters; the entries such calls added to their function's facts
+        #: (see :meth:`FuncFacts.gate`; function scope id -> the scope, the entries);
+        #: each function's optional parameters (function node id ->)
+        self.gates: dict[int, frozenset[OptParam]] = {}
+        self.gate_hits: dict[int, tuple[Scope, list[tuple[str, int, frozenset[OptParam]]]]] = {}
+        self.optional: dict[int, dict[str, tuple[int, bool]]] = {}
         self._fastapi: bool | None = None
         self._memo_node: ast.AST | None = None
         self._memo_value: str | None = None
@@ -213,6 +222,13 @@ class FileContext:
                     s = s.parent
                 if not local:
                     uses.append(self.imports.get(name, f"{self.module}.{name}"))
+        for fn, hits in self.gate_hits.values():
+            if fn.info is not None:  # a parameter the function rebinds gates nothing
+                rebound = fn.stored
+                fn.info.gate([
+                    (f, i, kept) for f, i, params in hits
+                    if (kept := frozenset(p for p in params if p[0] not in rebound))
+                ] if rebound else hits)
         lazy: set[str] = set()
         for info in self.funcs.values():
             if info.calls:

@@ -19,6 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from dbctl.lint.semantic.conditions import (
+    Args,
     AsyncReached,
     Condition,
     Dependency,
@@ -113,6 +114,7 @@ class ProjectIndex:
         self._funcs: dict[str, tuple[str, FuncFacts]] = {}  # filled on demand
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._sync_io: dict[tuple[str, bool, str], bool] = {}
+        self._sync_io_without: dict[tuple[str, frozenset[str]], bool] = {}
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
         #: the questions being resolved (-> nesting level); the outermost one a cycle
         #: reached; the unknown answers given inside such a cycle (forgotten once the
@@ -977,9 +979,12 @@ class ProjectIndex:
         it reads, the values it calls. Not those that only run while a member is unset
         (:meth:`_lazy_edges`)."""
         done = self._callees.get(key)
-        if done is not None:
-            return done
-        mod, info = self.info(key)
+        if done is None:
+            done = self._callees[key] = self._edges_of(*self.info(key))
+        return done
+
+    def _edges_of(self, mod: str, info: FuncFacts) -> _Edges:
+        """:meth:`_edges` of a function's facts (made in ``mod``)."""
         calls, values = self._runs(mod, info, info.prop)
         getters = [
             k
@@ -987,8 +992,7 @@ class ProjectIndex:
             for k in self.methods_of(receiver, name, mod)
             if self.info(k)[1].prop
         ]
-        self._callees[key] = result = (tuple(calls), tuple(getters), tuple(values))
-        return result
+        return (tuple(calls), tuple(getters), tuple(values))
 
     def _runs(self, mod: str, info: FuncFacts, prop: bool) -> tuple[list[str], list[str]]:
         """(functions and methods called, values called) of a function's facts."""
@@ -1165,21 +1169,47 @@ class ProjectIndex:
             return done
         self._sync_io[memo] = False  # cycle guard
         mod, info = self.info(key)
-        result = False
-        if not info.is_async:
-            if key.endswith(".__init__"):
-                building = self._owner(key) or ""
-            calls, getters, values = self._edges(key)
-            quiet = in_getter or info.prop
-            result = (
-                any(self.may_be(io.receiver, io.blocking_on, mod) for io in info.io)
-                or any(c != key and self.sync_io(c, quiet, self._carry(building, c))
-                       for c in calls + values)
-                or (not quiet and any(self.sync_io(g, True) for g in getters))
-                or (bool(info.lazy) and self._lazy_io(key, quiet, building))
-            )
+        result = self._does_io(key, mod, info, self._edges(key), in_getter, building)
         self._sync_io[memo] = result
         return result
+
+    def _does_io(self, key: str, mod: str, info: FuncFacts, edges: _Edges,
+                 in_getter: bool, building: str) -> bool:
+        """:meth:`sync_io` of a function's facts and their :meth:`_edges`."""
+        if info.is_async:
+            return False
+        if key.endswith(".__init__"):
+            building = self._owner(key) or ""
+        calls, getters, values = edges
+        quiet = in_getter or info.prop
+        return (
+            any(self.may_be(io.receiver, io.blocking_on, mod) for io in info.io)
+            or any(c != key and self.sync_io(c, quiet, self._carry(building, c))
+                   for c in calls + values)
+            or (not quiet and any(self.sync_io(g, True) for g in getters))
+            or (bool(info.lazy) and self._lazy_io(key, quiet, building))
+        )
+
+    def sync_io_call(self, key: str, args: Args | None) -> bool:
+        """:meth:`sync_io` of a call of ``key`` that passes ``args``: the I/O that only
+        runs under a test of an optional parameter the call leaves out (``if db:`` with
+        ``db=None`` the default) does not count. Only this call is argument-sensitive:
+        the functions it reaches count all they may do."""
+        mod, info = self.info(key)
+        if args is None or not info.gated or info.is_async:
+            return self.sync_io(key)
+        omitted = {name for _, _, params in info.gated for name, position in params
+                   if not args.passes(name, position)}
+        if not omitted:
+            return self.sync_io(key)
+        memo = (key, frozenset(omitted))
+        done = self._sync_io_without.get(memo)
+        if done is None:
+            reduced = info.without(omitted)
+            done = self._sync_io_without[memo] = self._does_io(
+                key, mod, reduced, self._edges_of(mod, reduced), False, ""
+            )
+        return done
 
     def _lazy_io(self, key: str, quiet: bool, building: str) -> bool:
         """:meth:`sync_io` of what a method runs only while a member is unset."""
@@ -1241,19 +1271,19 @@ class ProjectIndex:
             return self.resolve(cond.kind, module) in cond.wanted
         if isinstance(cond, SyncIOMethod):
             return any(
-                not self.info(key)[1].is_async and self.sync_io(key)
+                not self.info(key)[1].is_async and self.sync_io_call(key, cond.args)
                 for key in self.methods_of(cond.receiver, cond.name, module)
             )
         if isinstance(cond, SyncIOValue):
             return any(
-                not self.info(key)[1].is_async and self.sync_io(key)
+                not self.info(key)[1].is_async and self.sync_io_call(key, cond.args)
                 for key in self.callable_keys(cond.value, module)
             )
         key = self.callable_key(Ref(cond.qualname), module)
         if key is None:
             return False
         if isinstance(cond, SyncIO):
-            return not self.info(key)[1].is_async and self.sync_io(key)
+            return not self.info(key)[1].is_async and self.sync_io_call(key, cond.args)
         if isinstance(cond, Handler):
             return key in self.handlers
         if isinstance(cond, Dependency):

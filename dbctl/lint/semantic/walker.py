@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.context import settings_defaults
-from dbctl.lint.semantic.facts import BlockingCall, FuncFacts
+from dbctl.lint.semantic.facts import GATED_FIELDS, BlockingCall, FuncFacts, OptParam
 from dbctl.lint.semantic.kinds import (
     ELEMENTS,
     AnyOf,
@@ -474,8 +474,28 @@ def _on_named(node: ast.AST, ctx: FileContext) -> None:
     ctx.bind(node.target, None, ctx.kind_of(node.value))
 
 
-def _on_call(node: ast.AST, ctx: FileContext) -> None:
+def _gated_call(node: ast.Call, ctx: FileContext, gate: frozenset[OptParam]) -> None:
+    """The facts of a call under ``if db:`` (see :func:`_gate`): its entries are gated."""
+    fn = ctx.scope.func
+    if fn is None or fn.info is None:
+        _on_call(node, ctx, False)
+        return
+    info = fn.info
+    lists: tuple[list[Any], ...] = (info.calls, info.method_calls, info.value_calls, info.io)
+    before = [len(entries) for entries in lists]
+    _on_call(node, ctx, False)
+    hits = ctx.gate_hits.setdefault(id(fn), (fn, []))[1]
+    for name, entries, n in zip(GATED_FIELDS, lists, before, strict=True):
+        hits.extend((name, i, gate) for i in range(n, len(entries)))
+
+
+def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
     assert isinstance(node, ast.Call)
+    if gated and ctx.gates:
+        gate = ctx.gates.get(id(node))
+        if gate is not None:
+            _gated_call(node, ctx, gate)
+            return
     func = node.func
     canon = ctx.canonical(func)
     attr = func.attr if type(func) is ast.Attribute else None
@@ -584,8 +604,28 @@ def _builtin_ref(kind: Kind, ctx: FileContext) -> bool:
 
 def _on_name(node: ast.AST, ctx: FileContext) -> None:
     fn = ctx.scope.func
-    if fn is not None and type(node.ctx) is ast.Load and id(node) not in ctx.not_uses:  # type: ignore[attr-defined]
-        fn.names.add(node.id)  # type: ignore[attr-defined]
+    if fn is None:
+        return
+    if type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+        if id(node) not in ctx.not_uses:
+            fn.names.add(node.id)  # type: ignore[attr-defined]
+    else:
+        fn.stored.add(node.id)  # type: ignore[attr-defined]
+
+
+def _on_bound(node: ast.AST, ctx: FileContext) -> None:
+    """``except … as e`` binds ``e``; ``nonlocal db`` lets a nested function rebind the
+    enclosing functions' ``db`` (see :attr:`Scope.stored`)."""
+    if isinstance(node, ast.ExceptHandler):
+        if node.name and ctx.scope.func is not None:
+            ctx.scope.func.stored.add(node.name)
+        return
+    assert isinstance(node, ast.Nonlocal)
+    s = ctx.scope.parent
+    while s is not None:
+        if s.func is s:
+            s.stored.update(node.names)
+        s = s.parent
 
 
 def _on_return(node: ast.AST, ctx: FileContext) -> None:
@@ -651,9 +691,132 @@ def _narrow(node: ast.stmt, name: str, kind: Kind, ctx: FileContext) -> None:
             fn.info.guards[position] = kind
 
 
+def _tested(test: ast.expr, truthy: bool) -> list[tuple[str, bool]]:
+    """The names a test needs truthy (``truthy``: for its ``if`` branch, ``x``,
+    ``x is not None``, ``x and …``; else for its ``else`` branch, ``not x``,
+    ``x is None``, ``x is None or …``), each with whether the test only needs it not
+    ``None`` (``x is not None``: then a ``False`` default passes it)."""
+    op = ast.And if truthy else ast.Or
+    atoms = test.values if isinstance(test, ast.BoolOp) and isinstance(test.op, op) else [test]
+    out: list[tuple[str, bool]] = []
+    for atom in atoms:
+        if truthy and type(atom) is ast.Name:
+            out.append((atom.id, False))
+        elif not truthy and isinstance(atom, ast.UnaryOp) and isinstance(atom.op, ast.Not):
+            if type(atom.operand) is ast.Name:
+                out.append((atom.operand.id, False))
+        elif (
+            isinstance(atom, ast.Compare) and type(atom.left) is ast.Name
+            and len(atom.ops) == 1 and type(atom.ops[0]) is (ast.IsNot if truthy else ast.Is)
+            and _is_none(atom.comparators[0])
+        ):
+            out.append((atom.left.id, True))
+    return out
+
+
+def _optional_params(fn: Scope, ctx: FileContext) -> dict[str, tuple[int, bool]]:
+    """The parameters of an undecorated function (``staticmethod`` / ``classmethod``
+    aside) whose default is falsy (``None``, ``False``, ``0``, ``""``): name -> (position
+    as a caller passes it, ``-1``: keyword-only; is the default ``None``). Memoised in
+    ``ctx.optional``."""
+    func = fn.node
+    assert isinstance(func, _FUNC_TYPES)
+    out: dict[str, tuple[int, bool]] = {}
+    ctx.optional[id(func)] = out
+    args = func.args
+    if not any(_is_falsy(d) for d in (*args.defaults, *args.kw_defaults)) or any(
+        (ctx.canonical(d) or "").rsplit(".", 1)[-1] not in _PLAIN_DECORATORS
+        for d in func.decorator_list
+    ):
+        return out  # no optional parameter; or a decorator may pass what the caller leaves out
+    positional = [*args.posonlyargs, *args.args]
+    shift = 1 if positional_self(func, ctx, fn.parent or fn) else 0
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    for i, (a, default) in enumerate(zip(positional, defaults, strict=True)):
+        if _is_falsy(default) and i >= shift:
+            out[a.arg] = (i - shift, _is_none(default))
+    for a, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+        if _is_falsy(default):
+            out[a.arg] = (-1, _is_none(default))
+    return out
+
+
+_PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
+
+
+def _is_none(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
+
+
+def _is_falsy(node: ast.expr | None) -> bool:
+    return isinstance(node, ast.Constant) and not node.value
+
+
+def _gate(node: ast.If, ctx: FileContext) -> None:
+    """Calls that only run when optional parameters are truthy: the ``if`` branch of
+    ``if db:`` / ``if db is not None:`` (``db and …``), the ``else`` branch of
+    ``if not db:`` / ``if db is None:`` (``… or db is None``), and at the top level of the
+    function what follows ``if db is None: return`` (or ``raise``)."""
+    fn = ctx.scope.func
+    if fn is None or fn is not ctx.scope or fn.info is None:
+        return
+    func = fn.node
+    if not isinstance(func, _FUNC_TYPES):
+        return
+    optional = ctx.optional.get(id(func))
+    if optional is None:
+        optional = _optional_params(fn, ctx)
+    if not optional:
+        return
+    when_true, when_false = _tested(node.test, True), _tested(node.test, False)
+    if not any(n in optional for n, _ in (*when_true, *when_false)):
+        return
+    for names, stmts in ((when_true, node.body), (when_false, node.orelse)):
+        params = frozenset(  # those the function rebinds are left out at its end
+            (n, optional[n][0]) for n, identity in names
+            if n in optional and (optional[n][1] or not identity)
+        )
+        if not params:
+            continue
+        _mark(stmts, params, ctx)
+        if stmts is node.orelse and not stmts and isinstance(node.body[-1], ast.Return | ast.Raise):
+            for i, stmt in enumerate(func.body):  # `if db is None: return` at the top level
+                if stmt is node:
+                    _mark(func.body[i + 1 :], params, ctx)
+                    break
+
+
+def _mark(stmts: list[ast.stmt], params: frozenset[OptParam], ctx: FileContext) -> None:
+    """Gate the calls of ``stmts`` (not those of nested functions and classes)."""
+    gates = ctx.gates
+    todo: list[Any] = list(stmts)
+    pop, extend, push = todo.pop, todo.extend, todo.append
+    scope_types, call_type, node_type = _SCOPE_TYPES, ast.Call, ast.AST
+    child_fields = _CHILD_FIELDS
+    while todo:
+        node = pop()
+        ntype = type(node)
+        if ntype in scope_types or not isinstance(node, node_type):
+            continue
+        if ntype is call_type:
+            prior = gates.get(id(node))
+            gates[id(node)] = params | prior if prior else params
+        fields = child_fields.get(ntype)
+        if fields is None:
+            fields = child_fields[ntype] = _child_fields(ntype)
+        for name in fields:
+            value = getattr(node, name)
+            if type(value) is list:
+                extend(value)
+            elif value is not None:
+                push(value)
+
+
 def _on_if(node: ast.AST, ctx: FileContext) -> None:
-    """``if not isinstance(x, C): raise …`` (or return); a lazily built member."""
+    """``if db:`` (see :func:`_gate`); ``if not isinstance(x, C): raise …`` (or return);
+    a lazily built member."""
     assert isinstance(node, ast.If)
+    _gate(node, ctx)
     _lazy_build(node, ctx)
     test = node.test
     if not (isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not)):
@@ -776,10 +939,6 @@ def _unset_value(value: ast.expr, fn: Scope) -> bool:
     return False
 
 
-def _is_none(node: ast.expr) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
-
-
 def _on_assert(node: ast.AST, ctx: FileContext) -> None:
     assert isinstance(node, ast.Assert)
     checked = _isinstance_of(node.test, ctx)
@@ -830,6 +989,8 @@ _CORE: dict[type[ast.AST], Handler] = {
     ast.NamedExpr: _on_named,
     ast.Call: _on_call,
     ast.Name: _on_name,
+    ast.ExceptHandler: _on_bound,
+    ast.Nonlocal: _on_bound,
     ast.Return: _on_return,
     ast.Yield: _on_return,
     ast.YieldFrom: _on_return,
