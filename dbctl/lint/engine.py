@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from dbctl.lint.discovery import Discovery, os_message, relative
 from dbctl.lint.ignore import NotRegular, TooLarge, compile_patterns, read_regular
 from dbctl.lint.model import FileError, Finding, LintConfig, LintResult, Severity
-from dbctl.lint.parsing import parse_source, read_source_lines, source_lines
+from dbctl.lint.parsing import error_column, parse_source, read_source_lines, source_lines
 
 if TYPE_CHECKING:
     from dbctl.lint.cache import LintCache
@@ -139,7 +139,9 @@ def _analyze(rel: str, data: bytes) -> dict[str, Any]:
             tree = parse_source(data, rel)
         except SyntaxError as exc:
             msg = (exc.msg or "invalid syntax").replace("\n", " ")
-            out = _error_summary(rel, f"cannot parse: {msg}", exc.lineno or 1, exc.offset or 1)
+            out = _error_summary(
+                rel, f"cannot parse: {msg}", exc.lineno or 1, error_column(data, exc)
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             out = _error_summary(rel, f"cannot parse: {exc}".replace("\n", " ")[:200])
         except (RecursionError, MemoryError):
@@ -333,15 +335,16 @@ def _character_columns(
     findings: list[Finding], located: dict[str, str], ascii_only: set[str]
 ) -> list[Finding]:
     """``findings`` with their columns counted in characters, as editors, GitHub and SARIF
-    (``columnKind: unicodeCodePoints``) count them: Python's ``ast`` and ``SyntaxError``
-    count UTF-8 bytes, so a finding after ``"é"`` on its line was shown too far right.
+    (``columnKind: unicodeCodePoints``) count them: Python's ``ast`` counts UTF-8
+    bytes, so a finding after ``"é"`` on its line was shown too far right.
     Only lines with non-ASCII characters change: files known to be ASCII (``ascii_only``,
-    shown paths) are not read again; ``.ini`` findings count characters already."""
+    shown paths) are not read again; ``.ini`` findings and DBC000 (see ``error_column``)
+    count characters already."""
     lines_of: dict[str, list[str]] = {}
     out: list[Finding] = []
     for f in findings:
         path = located.get(f.path)
-        if path is None or f.path in ascii_only or path.endswith(".ini"):
+        if path is None or f.path in ascii_only or path.endswith(".ini") or f.code == "DBC000":
             out.append(f)
             continue
         lines = lines_of.get(path)

@@ -53,6 +53,26 @@ def read_source_lines(path: str) -> list[str]:
     return source_lines(data.decode("utf-8", errors="replace"))
 
 
+def error_column(data: bytes, error: SyntaxError) -> int:
+    """The 1-based character column of ``error``, which parsing ``data`` raised. Given
+    bytes, Python 3.11 and 3.12 count most parser errors in UTF-8 bytes of the line (3.13
+    and the tokenizer's errors count characters); given text, every version counts
+    characters, so a line with non-ASCII text is compiled again as text."""
+    offset = error.offset or 1
+    if data.isascii():
+        return offset
+    from importlib.util import decode_source
+
+    try:
+        compile(decode_source(data), "<dbctl>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as again:
+        if again.lineno == error.lineno and again.offset:
+            return again.offset
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    return offset
+
+
 def parse_source(data: bytes, filename: str) -> ast.Module:
     """The host AST of ``data``; raises the host's ``SyntaxError`` for a file invalid in
     every supported version (and ``ValueError``/``RecursionError`` as ``ast.parse``)."""

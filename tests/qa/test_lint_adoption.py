@@ -195,10 +195,14 @@ def test_columns_count_characters_not_utf8_bytes(tmp_path: Path) -> None:
     # the text, in GitHub annotations and in SARIF, which says columnKind unicodeCodePoints
     url = '"postgresql://app:s3cret@db/app"'
     (tmp_path / "db.py").write_text(f'label = "éé😀"; URL = {url}\n', encoding="utf-8")
+    # a parser error (3.11 and 3.12 count it in bytes, 3.13 in characters) and a tokenizer
+    # error (characters in every version): the same columns whatever Python runs dbctl
     (tmp_path / "bad.py").write_text('label = "é" $\n', encoding="utf-8")
+    (tmp_path / "bad2.py").write_text('x = ["é", 1 2]\n', encoding="utf-8")
+    (tmp_path / "bad3.py").write_text('x = "é" )\n', encoding="utf-8")
     text = run_dbctl("lint", "--no-cache", cwd=tmp_path)
     assert [line.split(" ")[0] for line in text.stdout.splitlines()] == [
-        "bad.py:1:13:", "db.py:1:22:"
+        "bad.py:1:13:", "bad2.py:1:11:", "bad3.py:1:9:", "db.py:1:22:"
     ], text.all
     github = run_dbctl("lint", "--no-cache", "--format", "github", "db.py", cwd=tmp_path)
     assert f"col=22,endLine=1,endColumn={22 + len(url)}," in github.stdout, github.all
