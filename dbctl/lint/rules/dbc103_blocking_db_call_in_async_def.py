@@ -89,12 +89,17 @@ class BlockingDbCallInAsyncDef(Rule):
     `if db is not None:` (also `if db and …`), in the `else` of `if not db:` or after
     `if db is None: return` is not reported for `get_item(item_id, items)`, and is for
     `get_item(item_id, items, session)`, `get_item(item_id, db=session)` and a call that
-    may pass it through `*args` or `**kwargs`. The default must be `None` (or `False`,
-    `0`, `""` for a plain truth test), the helper must not rebind the parameter nor be
-    decorated (a decorator may pass it), and only the called helper's own arguments
-    count: the functions it calls are taken to do all they may. An awaited call is never
-    reported, nor are the `Async*` classes; when the only evidence is a name (`db.query()`
-    with `db` unannotated), nothing is.
+    may pass it through `*args` or `**kwargs`; `get_item(item_id, db=None)` is not. The
+    default must be `None` (or `False`, `0`, `""` for a plain truth test), the helper must
+    not rebind the parameter nor be decorated (a decorator may pass it). This holds
+    down the call chain, for calls made anywhere on the way: a sync function that calls
+    `respond(messages)` without `store`, where `respond` hands its `store=None` on
+    (`run_calls(messages, store=store)`, positionally too) to a function that only saves
+    under `if store is not None:`, does no I/O through that call; a `**kwargs` passed on,
+    a rebound or decorated function on the way makes it count all it may do, and so
+    does a function more than eight such calls deep. An awaited
+    call is never reported, nor are the `Async*` classes; when the only evidence is a
+    name (`db.query()` with `db` unannotated), nothing is.
 
     Annotations are read as a type checker reads them: `Union[A, B]` and `Optional[A]`
     (from `typing`, a module alias or `typing_extensions`) like `A | B`, and forward

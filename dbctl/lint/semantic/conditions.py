@@ -5,6 +5,7 @@ is kept with the conditions that must all hold once the project index is known.
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,23 +15,37 @@ from dbctl.lint.semantic.kinds import Kind, Res, decode, encode
 @dataclass(frozen=True, slots=True)
 class Args:
     """What a call passes: how many positional arguments (``-1``: a ``*args`` passes an
-    unknown number), the keywords, and whether a ``**kwargs`` passes any keyword."""
+    unknown number), the keywords, and whether a ``**kwargs`` passes any keyword; the
+    slots (positions before any ``*args``, keywords) given a literal ``None``; and the
+    slots given one of the calling function's own optional parameters whose default is
+    ``None`` (slot, that parameter's name): ``None`` whenever its caller leaves it out."""
 
     positional: int
     keywords: frozenset[str]
     any_keyword: bool = False
+    nones: frozenset[int | str] = frozenset()
+    forwards: tuple[tuple[int | str, str], ...] = ()
 
     @classmethod
-    def of(cls, call: ast.Call) -> Args:
+    def of(cls, call: ast.Call, forwarded: Callable[[str], bool] | None = None) -> Args:
+        """The arguments of ``call``; ``forwarded``: is a name one of the calling
+        function's optional parameters (defaulting to ``None``, never rebound)?"""
         n = len(call.args)
-        for a in call.args:
+        nones: list[int | str] = []
+        forwards: list[tuple[int | str, str]] = []
+        for i, a in enumerate(call.args):
             if type(a) is ast.Starred:
                 n = -1
                 break
+            _slot(i, a, nones, forwards, forwarded)
         if not call.keywords:
-            return cls(n, _NO_KEYWORDS)
+            return cls(n, _NO_KEYWORDS, False, frozenset(nones), tuple(forwards))
         names = [k.arg for k in call.keywords]
-        return cls(n, frozenset(k for k in names if k is not None), None in names)
+        for k in call.keywords:
+            if k.arg is not None:
+                _slot(k.arg, k.value, nones, forwards, forwarded)
+        return cls(n, frozenset(k for k in names if k is not None), None in names,
+                   frozenset(nones), tuple(forwards))
 
     def passes(self, name: str, position: int) -> bool:
         """Does the call pass the parameter ``name`` at ``position`` (as a caller counts
@@ -39,15 +54,54 @@ class Args:
             return True
         return position >= 0 and (self.positional < 0 or position < self.positional)
 
-    def encode(self) -> list[Any]:
-        return [self.positional, int(self.any_keyword), *sorted(self.keywords)]
+    def none_for(self, name: str, position: int, known: frozenset[str]) -> bool:
+        """Is the parameter ``name`` at ``position`` ``None`` (or its falsy default) for
+        this call, made by a function whose parameters ``known`` are ``None``?"""
+        if not self.passes(name, position):
+            return True
+        slots = (name, position) if position >= 0 else (name,)
+        if any(slot in self.nones for slot in slots):
+            return True
+        return bool(known) and any(
+            slot in slots and source in known for slot, source in self.forwards
+        )
+
+    def encode(self) -> str:
+        """A compact text (a project holds one per call): ``2*;kw;0,kw;1=db`` is two
+        positional arguments and a ``**kwargs``; the keyword ``kw``; ``None`` at 0 and
+        ``kw``; the caller's ``db`` at 1."""
+        return ";".join((
+            f"{self.positional}{'*' if self.any_keyword else ''}",
+            ",".join(sorted(self.keywords)),
+            ",".join(sorted(map(str, self.nones))),
+            ",".join(f"{slot}={name}" for slot, name in self.forwards),
+        ))
 
     @classmethod
     def decode(cls, data: Any) -> Args | None:
         try:
-            return cls(int(data[0]), frozenset(str(k) for k in data[2:]), bool(data[1]))
-        except (TypeError, ValueError, IndexError, KeyError):
+            head, keywords, nones, forwards = str(data).split(";")
+            any_keyword = head.endswith("*")
+            return cls(
+                int(head.rstrip("*")), frozenset(keywords.split(",")) if keywords else _NO_KEYWORDS,
+                any_keyword, frozenset(_slot_of(s) for s in nones.split(",") if s),
+                tuple((_slot_of(s), p)
+                      for s, p in (f.split("=") for f in forwards.split(",") if f)),
+            )
+        except ValueError:
             return None  # unreadable: the call is taken to pass everything
+
+
+def _slot(slot: int | str, value: ast.expr, nones: list[int | str],
+          forwards: list[tuple[int | str, str]], forwarded: Callable[[str], bool] | None) -> None:
+    if type(value) is ast.Constant and value.value is None:
+        nones.append(slot)
+    elif forwarded is not None and type(value) is ast.Name and forwarded(value.id):
+        forwards.append((slot, value.id))
+
+
+def _slot_of(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
 
 
 _NO_KEYWORDS: frozenset[str] = frozenset()

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from dbctl.lint.semantic.conditions import Args
 from dbctl.lint.semantic.kinds import Attr, Kind, Ref, Res, decode, encode
 
 
@@ -27,6 +28,10 @@ class BlockingCall:
 #: a parameter a caller may leave out (its default is ``None`` or falsy): its name and its
 #: position as a caller passes it (``-1``: keyword-only)
 OptParam = tuple[str, int]
+#: the lists of :class:`FuncFacts` whose calls :attr:`FuncFacts.sites` describes
+SITED_FIELDS = ("calls", "mcalls", "vcalls")
+#: the most different calls of one callee :attr:`FuncFacts.sites` keeps
+MAX_SITES = 8
 #: the lists of :class:`FuncFacts` whose entries may be gated (:attr:`FuncFacts.gated`)
 GATED_FIELDS = ("calls", "mcalls", "vcalls", "io")
 
@@ -76,6 +81,14 @@ class FuncFacts:
     #: in :data:`GATED_FIELDS`, the entry, the parameters). A call that passes none of
     #: them never runs the entry.
     gated: list[tuple[str, Any, tuple[OptParam, ...]]] = field(default_factory=list)
+    #: entries of ``calls``, ``method_calls`` or ``value_calls`` each of whose
+    #: occurrences is a call of it (not a callable handed on): field -> the entry -> what
+    #: each call passes (deduplicated, at most :data:`MAX_SITES`); and the optional
+    #: parameters (default ``None``, never rebound) the function passes on at them
+    sites: dict[str, dict[Any, tuple[Args, ...]]] = field(default_factory=dict)
+    #: ``sites`` as the cache stores them (field -> text): read on first need
+    raw_sites: dict[str, str] = field(default_factory=dict)
+    forwards: tuple[OptParam, ...] = ()
     #: a method's lazily built members (``if self.x is None [and …]: … self.x = …``):
     #: member -> the calls that run only while it is unset (the guard's other conditions
     #: and its body; kept out of the fields above)
@@ -126,6 +139,15 @@ class FuncFacts:
         if self.gated:
             out["gated"] = [[f, _encode_entry(f, e), [list(p) for p in ps]]
                             for f, e, ps in self.gated]
+        for f, text in self.raw_sites.items():
+            out["s" + f] = text
+        for f, sited in self.sites.items():  # a line per entry of the field ("-": none)
+            out["s" + f] = "\n".join(
+                "|".join(a.encode() for a in args) if (args := sited.get(e)) else "-"
+                for e in self._entries(f)
+            )
+        if self.forwards:
+            out["fwd"] = [list(p) for p in self.forwards]
         if self.lazy:
             out["lazy"] = {m: f.to_json() for m, f in self.lazy.items()}
         if self.sets:
@@ -158,6 +180,45 @@ class FuncFacts:
                     seen.add(key)
                     self.gated.append((f, entry, tuple(sorted(gate))))
 
+    def site(self, hits: dict[str, dict[int, Args]]) -> None:
+        """Set :attr:`sites` from what the calls of this function pass: field -> index in
+        that list -> the call's arguments. An entry some occurrence of which is not a
+        call (or with more than :data:`MAX_SITES` different calls) gets none. Before the
+        lists are deduplicated."""
+        for f, indices in hits.items():
+            found: dict[Any, dict[Args, None] | None] = {}
+            for i, entry in enumerate(self._entries(f)):
+                args = indices.get(i)
+                known = found.get(entry, {})
+                if args is None or known is None:
+                    found[entry] = None
+                else:
+                    known[args] = None
+                    found[entry] = known if len(known) <= MAX_SITES else None
+            sited = {e: tuple(a) for e, a in found.items() if a}
+            if sited:
+                self.sites[f] = sited
+
+    def sites_of(self, f: str) -> dict[Any, tuple[Args, ...]]:
+        """:attr:`sites` of the field ``f`` (read from the cache's text on first need)."""
+        text = self.raw_sites.pop(f, None)
+        if text is not None:
+            self._read_sites(f, text)
+        return self.sites.get(f) or {}
+
+    def _read_sites(self, f: str, text: str) -> None:
+        lines = text.split("\n")
+        entries = self._entries(f)
+        if len(lines) != len(entries):
+            return  # an entry unreadable: which call is which is not known
+        sited = self.sites[f] = {}
+        for entry, line in zip(entries, lines, strict=True):
+            if line != "-":
+                texts = line.split("|")
+                args = tuple(a for a in map(Args.decode, texts) if a is not None)
+                if len(args) == len(texts):
+                    sited[entry] = args
+
     def _entries(self, f: str) -> list[Any]:
         if f == "calls":
             return self.calls
@@ -167,7 +228,7 @@ class FuncFacts:
             return self.value_calls
         return self.io
 
-    def without(self, omitted: set[str]) -> FuncFacts:
+    def without(self, omitted: set[str] | frozenset[str]) -> FuncFacts:
         """These facts as a call that leaves out the optional parameters ``omitted`` sees
         them: without the entries gated by one of them."""
         drop: dict[str, list[Any]] = {}
@@ -176,6 +237,9 @@ class FuncFacts:
                 drop.setdefault(f, []).append(_entry_key(f, entry))
         if not drop:
             return self
+
+        for f in SITED_FIELDS:  # read while the lists are those the text describes
+            self.sites_of(f)
 
         def kept(f: str) -> list[Any]:
             gone = drop.get(f, ())
@@ -219,6 +283,11 @@ class FuncFacts:
             entry = _decode_entry(name, e)
             if entry is not None:
                 f.gated.append((name, entry, tuple((str(p), int(i)) for p, i in ps)))
+        for name in SITED_FIELDS:
+            text = data.get("s" + name)
+            if text:
+                f.raw_sites[name] = str(text)
+        f.forwards = tuple((str(p), int(i)) for p, i in data.get("fwd", ()))
         f.lazy = {m: cls.from_json(d) for m, d in data.get("lazy", {}).items()}
         f.sets = list(data.get("sets", ()))
         return f

@@ -188,6 +188,9 @@ class FileContext:
         self.gates: dict[int, frozenset[OptParam]] = {}
         self.gate_hits: dict[int, tuple[Scope, list[tuple[str, int, frozenset[OptParam]]]]] = {}
         self.optional: dict[int, dict[str, tuple[int, bool]]] = {}
+        #: the calls of project callables each function makes (function scope id -> the
+        #: scope, field -> index of the entry the call added -> the call)
+        self.site_hits: dict[int, tuple[Scope, dict[str, dict[int, ast.Call]]]] = {}
         self._fastapi: bool | None = None
         self._memo_node: ast.AST | None = None
         self._memo_value: str | None = None

@@ -13,7 +13,7 @@ nothing.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -31,7 +31,13 @@ from dbctl.lint.semantic.conditions import (
     SyncIOValue,
     decode_condition,
 )
-from dbctl.lint.semantic.facts import FuncFacts, ModuleFacts, decode_flow, decode_members
+from dbctl.lint.semantic.facts import (
+    FuncFacts,
+    ModuleFacts,
+    OptParam,
+    decode_flow,
+    decode_members,
+)
 from dbctl.lint.semantic.kinds import (
     ELEMENTS,
     Alias,
@@ -73,6 +79,9 @@ _MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.reso
 Summary = dict[str, Any]
 #: what a function runs: (functions and methods called, getters of the properties read,
 #: values called)
+#: how many calls deep a parameter known to be ``None`` is followed (deeper: a callee
+#: counts all it may do)
+_MAX_NONE_DEPTH = 8
 _Edges = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
@@ -115,6 +124,8 @@ class ProjectIndex:
         self._norm: dict[tuple[str, str], tuple[str, str] | None] = {}
         self._sync_io: dict[tuple[str, bool, str], bool] = {}
         self._sync_io_without: dict[tuple[str, frozenset[str]], bool] = {}
+        self._optional: dict[str, tuple[OptParam, ...]] = {}
+        self._none_depth = 0  # how deep :meth:`sync_io_with` asks
         self._resolved: dict[tuple[Kind, str], Resolved | None] = {}
         #: the questions being resolved (-> nesting level); the outermost one a cycle
         #: reached; the unknown answers given inside such a cycle (forgotten once the
@@ -1174,41 +1185,112 @@ class ProjectIndex:
         return result
 
     def _does_io(self, key: str, mod: str, info: FuncFacts, edges: _Edges,
-                 in_getter: bool, building: str) -> bool:
-        """:meth:`sync_io` of a function's facts and their :meth:`_edges`."""
+                 in_getter: bool, building: str, known: frozenset[str] = frozenset()) -> bool:
+        """:meth:`sync_io` of a function's facts and their :meth:`_edges`, with its
+        optional parameters ``known`` to be ``None``: a callee is asked about the calls
+        that reach it (:meth:`_callee_io`)."""
         if info.is_async:
             return False
         if key.endswith(".__init__"):
             building = self._owner(key) or ""
         calls, getters, values = edges
         quiet = in_getter or info.prop
+        sites: list[dict[str, tuple[Args, ...] | None]] = []
         return (
             any(self.may_be(io.receiver, io.blocking_on, mod) for io in info.io)
-            or any(c != key and self.sync_io(c, quiet, self._carry(building, c))
+            or any(c != key and self._callee_io(c, quiet, self._carry(building, c),
+                                                mod, info, known, sites)
                    for c in calls + values)
             or (not quiet and any(self.sync_io(g, True) for g in getters))
             or (bool(info.lazy) and self._lazy_io(key, quiet, building))
         )
 
+    def _callee_io(self, callee: str, quiet: bool, building: str, mod: str,
+                   caller: FuncFacts, known: frozenset[str],
+                   sites: list[dict[str, tuple[Args, ...] | None]]) -> bool:
+        """:meth:`sync_io` of a callee of ``caller`` (whose optional parameters ``known``
+        are ``None``), as the calls that reach it pass their arguments: an optional
+        parameter of the callee that every one of them leaves out, or gives ``None`` (a
+        literal, or a parameter of the caller's it passes on that is ``None``), does not
+        run what only runs when it is set (:meth:`sync_io_with`). ``sites``: the callees'
+        calls, made on first need."""
+        if quiet or building or not self._optional_of(callee):
+            return self.sync_io(callee, quiet, building)
+        if not sites:
+            sites.append(self._sites_of(mod, caller))
+        calls = sites[0].get(callee)
+        if calls is None:  # also reached some other way: all it may do counts
+            return self.sync_io(callee)
+        return any(self.sync_io_with(callee, self._nones(callee, args, known)) for args in calls)
+
+    def _optional_of(self, key: str) -> tuple[OptParam, ...]:
+        """The optional parameters of ``key`` that gate what it runs or that it passes on."""
+        done = self._optional.get(key)
+        if done is None:
+            info = self.info(key)[1]
+            params = {p for _, _, ps in info.gated for p in ps}
+            params.update(info.forwards)
+            done = self._optional[key] = tuple(sorted(params))
+        return done
+
+    def _nones(self, key: str, args: Args | None, known: frozenset[str]) -> frozenset[str]:
+        """The optional parameters of ``key`` that a call passing ``args``, made by a
+        function whose parameters ``known`` are ``None``, leaves ``None`` (or falsy)."""
+        if args is None:
+            return frozenset()
+        return frozenset(n for n, p in self._optional_of(key) if args.none_for(n, p, known))
+
+    def _sites_of(self, mod: str, info: FuncFacts) -> dict[str, tuple[Args, ...] | None]:
+        """Callee key -> what the calls of a function's facts that reach it pass (``None``:
+        some are not known calls; see :attr:`FuncFacts.sites`)."""
+        out: dict[str, tuple[Args, ...] | None] = {}
+        sited_calls, sited_methods, sited_values = (
+            info.sites_of(f) for f in ("calls", "mcalls", "vcalls")
+        )
+
+        def add(keys: Iterable[str], args: tuple[Args, ...] | None) -> None:
+            for k in keys:
+                prior = out.get(k, ())
+                out[k] = None if args is None or prior is None else prior + args
+
+        for qn in info.calls:
+            callee = self.func(qn, mod)
+            if callee:
+                add((callee,), sited_calls.get(qn))
+        for pair in info.method_calls:
+            add(self.methods_of(pair[0], pair[1], mod), sited_methods.get(pair))
+        for value in info.value_calls:
+            add(self.callable_keys(value, mod), sited_values.get(value))
+        return out
+
     def sync_io_call(self, key: str, args: Args | None) -> bool:
         """:meth:`sync_io` of a call of ``key`` that passes ``args``: the I/O that only
-        runs under a test of an optional parameter the call leaves out (``if db:`` with
-        ``db=None`` the default) does not count. Only this call is argument-sensitive:
-        the functions it reaches count all they may do."""
-        mod, info = self.info(key)
-        if args is None or not info.gated or info.is_async:
+        runs under a test of an optional parameter the call leaves out or gives ``None``
+        (``if db:`` with ``db=None`` the default) does not count, nor, as far as
+        :data:`_MAX_NONE_DEPTH` calls deep, what the functions it calls only run under a
+        test of an optional parameter they are handed the first one's ``None`` in."""
+        if self.info(key)[1].is_async:
             return self.sync_io(key)
-        omitted = {name for _, _, params in info.gated for name, position in params
-                   if not args.passes(name, position)}
-        if not omitted:
+        return self.sync_io_with(key, self._nones(key, args, frozenset()))
+
+    def sync_io_with(self, key: str, known: frozenset[str]) -> bool:
+        """:meth:`sync_io` of ``key`` with its optional parameters ``known`` ``None``."""
+        if not known or self._none_depth >= _MAX_NONE_DEPTH:
             return self.sync_io(key)
-        memo = (key, frozenset(omitted))
+        memo = (key, known)
         done = self._sync_io_without.get(memo)
-        if done is None:
-            reduced = info.without(omitted)
-            done = self._sync_io_without[memo] = self._does_io(
-                key, mod, reduced, self._edges_of(mod, reduced), False, ""
-            )
+        if done is not None:
+            return done
+        self._sync_io_without[memo] = False  # cycle guard
+        mod, info = self.info(key)
+        reduced = info.without(known)
+        self._none_depth += 1
+        try:
+            done = self._does_io(key, mod, reduced, self._edges_of(mod, reduced), False, "",
+                                 known)
+        finally:
+            self._none_depth -= 1
+        self._sync_io_without[memo] = done
         return done
 
     def _lazy_io(self, key: str, quiet: bool, building: str) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.context import settings_defaults
+from dbctl.lint.semantic.conditions import Args
 from dbctl.lint.semantic.facts import GATED_FIELDS, BlockingCall, FuncFacts, OptParam
 from dbctl.lint.semantic.kinds import (
     ELEMENTS,
@@ -172,6 +173,7 @@ class Walker:
                     elif v is not None and vt is not str:
                         push(v)
         ctx.scope = module_scope
+        _sites(ctx)
         ctx.finish()
 
 
@@ -548,6 +550,8 @@ def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
         if canon in SYNC_DRIVER_CALLS:  # connecting with a sync driver is blocking I/O
             info.io.append(BlockingCall(Res.DRIVER_CONN, frozenset({Res.DRIVER_CONN})))
         elif not is_library(canon):
+            if info is fn.info:
+                _site(ctx, fn, "calls", len(info.calls), node)
             info.calls.append(canon)
         elif sqla_last(canon) == INSPECT and not awaited:
             bind = ctx.kind_of(arg_or_keyword(node, 0, "subject"))
@@ -556,6 +560,8 @@ def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
     elif attr is None:  # a value called: a closure a factory returned, a callback
         value = ctx.kind_of(func)
         if value is not None and not isinstance(value, Res):
+            if info is fn.info:
+                _site(ctx, fn, "vcalls", len(info.value_calls), node)
             info.value_calls.append(value)
     if attr is None:
         return
@@ -566,6 +572,8 @@ def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
     if canon is None or methods:
         base = ctx.kind_of(func.value)  # type: ignore[attr-defined]
         if canon is None and base is not None and not isinstance(base, Res):
+            if info is fn.info:
+                _site(ctx, fn, "mcalls", len(info.method_calls), node)
             info.method_calls.append((base, attr))  # a method of a project class?
             _reads(base, ctx)
     if methods and base is not None and not awaited and (
@@ -576,6 +584,44 @@ def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
         kind = ctx.kind_of(arg_or_keyword(node, 0, "bind"))
         if kind is not None:
             info.io.append(BlockingCall(kind, DDL_SYNC_BINDS))
+
+
+def _sites(ctx: FileContext) -> None:
+    """What each call a function makes of a project callable passes (see
+    :func:`_site`), once the walk knows which parameters the function rebinds."""
+    for fn, hits in ctx.site_hits.values():
+        info, func = fn.info, fn.node
+        if info is None:
+            continue
+        own: dict[str, tuple[int, bool]] = {}
+        if isinstance(func, _FUNC_TYPES):
+            own = ctx.optional.get(id(func)) or _optional_params(fn, ctx)
+        passed_on = {n for n, (_, is_none) in own.items() if is_none and n not in fn.stored}
+        forwarded = passed_on.__contains__ if passed_on else None
+        used: set[str] = set()
+        by_field: dict[str, dict[int, Args]] = {}
+        for f, nodes in hits.items():
+            out = by_field[f] = {}
+            for i, node in nodes.items():
+                args = Args.of(node, forwarded)
+                args = out[i] = _ARGS.setdefault(args, args)  # most calls pass alike
+                used.update(name for _, name in args.forwards)
+        info.site(by_field)
+        if used:
+            info.forwards = tuple(sorted((n, own[n][0]) for n in used))
+
+
+#: each distinct :class:`Args` a call has passed (one instance for all the calls alike)
+_ARGS: dict[Args, Args] = {}
+
+
+def _site(ctx: FileContext, fn: Scope, f: str, index: int, node: ast.Call) -> None:
+    """The entry ``index`` of the field ``f`` of ``fn``'s facts is a call (``node``):
+    what it passes is read once the function is walked (see :meth:`FuncFacts.site`)."""
+    hits = ctx.site_hits.get(id(fn))
+    if hits is None:
+        hits = ctx.site_hits[id(fn)] = (fn, {})
+    hits[1].setdefault(f, {})[index] = node
 
 
 def _flows(node: ast.Call, ctx: FileContext, callee: Kind) -> None:
