@@ -30,6 +30,8 @@ class Args:
     def of(cls, call: ast.Call, forwarded: Callable[[str], bool] | None = None) -> Args:
         """The arguments of ``call``; ``forwarded``: is a name one of the calling
         function's optional parameters (defaulting to ``None``, never rebound)?"""
+        if not call.args and not call.keywords:
+            return _NO_ARGS
         n = len(call.args)
         nones: list[int | str] = []
         forwards: list[tuple[int | str, str]] = []
@@ -70,6 +72,12 @@ class Args:
         """A compact text (a project holds one per call): ``2*;kw;0,kw;1=db`` is two
         positional arguments and a ``**kwargs``; the keyword ``kw``; ``None`` at 0 and
         ``kw``; the caller's ``db`` at 1."""
+        done = _TEXTS.get(self)
+        if done is None:
+            done = _TEXTS[self] = self._text()
+        return done
+
+    def _text(self) -> str:
         return ";".join((
             f"{self.positional}{'*' if self.any_keyword else ''}",
             ",".join(sorted(self.keywords)),
@@ -105,6 +113,9 @@ def _slot_of(text: str) -> int | str:
 
 
 _NO_KEYWORDS: frozenset[str] = frozenset()
+_NO_ARGS = Args(0, _NO_KEYWORDS)
+#: the text of each :class:`Args` encoded (most calls pass alike)
+_TEXTS: dict[Args, str] = {}
 
 
 @dataclass(frozen=True, slots=True)
