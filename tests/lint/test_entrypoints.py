@@ -49,3 +49,39 @@ def test_under_main_guard() -> None:
     first, second = (n for n in ast.walk(tree) if isinstance(n, ast.Call))
     assert not under_main_guard(tree, first)
     assert under_main_guard(tree, second)
+
+
+WORKER = '''
+import asyncio
+
+async def execute():
+    await helper()
+
+async def helper():
+    pass
+
+async def task():
+    pass
+
+def worker():
+    async def bounded():
+        asyncio.create_task(task())
+        return await asyncio.wait_for(execute(), 60)
+    return asyncio.run(bounded())
+
+if __name__ == "__main__":
+    worker()
+'''
+
+
+def test_a_coroutine_a_worker_defines_and_what_it_hands_on() -> None:
+    assert cli_coroutines(ast.parse(WORKER)) == {"worker.bounded", "execute", "helper", "task"}
+
+
+def test_a_coroutine_something_else_uses_is_not_cli() -> None:
+    route = WORKER + "\n@router.get('/')\nasync def index():\n    return await execute()\n"
+    assert cli_coroutines(ast.parse(route)) == {"worker.bounded", "task"}
+    registered = WORKER + "\nrouter.add_api_route('/', execute)\n"
+    assert cli_coroutines(ast.parse(registered)) == {"worker.bounded", "task"}
+    method = WORKER + "\nclass Job:\n    async def run(self):\n        await helper()\n"
+    assert cli_coroutines(ast.parse(method)) == {"worker.bounded", "execute", "task"}

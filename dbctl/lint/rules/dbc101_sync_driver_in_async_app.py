@@ -37,7 +37,10 @@ class SyncDriverInAsyncApp(Rule):
     threadpool) are not flagged, nor is an `async def` that only the module's own command
     line runs (`asyncio.run(upgrade())` from an argparse `main()` or the
     `if __name__ == "__main__":` block of a module that imports neither FastAPI nor
-    Starlette, and the coroutines it awaits): that event loop serves nobody else.
+    Starlette, a coroutine a sync worker function defines and runs that way, and the
+    coroutines these await or hand on, `asyncio.wait_for(execute())`,
+    `create_task(...)`): that event loop serves nobody else. A coroutine that anything
+    else in the module also uses (a route, a method, a registration) is reported.
 
     ## Example
     ```python

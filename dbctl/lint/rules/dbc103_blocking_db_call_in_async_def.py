@@ -132,7 +132,10 @@ class BlockingDbCallInAsyncDef(Rule):
     `asyncio.to_thread` (not calling it) is the escape hatch and is not flagged. An
     `async def` that only the module's own command line runs (`asyncio.run(...)` from an
     argparse `main()` or the `__main__` block, no FastAPI/Starlette import; see DBC101)
-    is not flagged either.
+    is not flagged either, nor one that such a coroutine awaits or hands on
+    (`asyncio.wait_for(execute(...))`, `create_task`) or that a worker function defines
+    and runs with `asyncio.run`. A coroutine that anything else in the module also uses
+    (a route, a method, a registration) is flagged.
 
     ## Example
     ```python
