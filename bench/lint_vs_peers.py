@@ -232,6 +232,8 @@ def measure(root: Path, args: argparse.Namespace, cli: bool) -> None:
         ideal = cpu["parse"] / cores
         print(f"  with no load and perfect parallelism a bare parse alone needs {ideal:.2f} s "
               f"on {cores} cores ({ideal / budget:.0%} of the budget)")
+    elif args.no_bandit:
+        print("bandit / dbctl cold: not measured (--no-bandit)")
     else:
         print("bandit / dbctl cold: not measured (bandit is not installed: pip install "
               "-e '.[bench]')")
