@@ -253,8 +253,8 @@ def _lint_paths(
     located: dict[str, str] = {}  # shown path -> the file
     for path in sorted(discovery.files):
         rel = relative(path, root_str)
-        shown = located_as = discovery.display(path)
-        located[located_as] = path
+        shown = discovery.display(path)
+        located[shown] = path
         file_config = discovery.files[path]
         if cache is not None:
             stamp = stamps[rel] = _stamp(path)

@@ -217,6 +217,11 @@ def _args(args: Args | None) -> list[Any]:
     return [] if args is None else [args.encode()]
 
 
+def _args_at(data: list[Any], index: int) -> Args | None:
+    """The :class:`Args` that :func:`_args` put at ``data[index]`` (``None`` if none)."""
+    return Args.decode(data[index]) if len(data) > index else None
+
+
 def decode_condition(data: list[Any]) -> Condition | None:
     """The condition of a JSON form (``None`` when unreadable: then it does not hold)."""
     if not data:
@@ -230,14 +235,14 @@ def decode_condition(data: list[Any]) -> Condition | None:
         return KindIn(kind, wanted, tag == "kind_any")
     if tag == "sync_io_method":
         kind = decode(data[1]) if len(data) > 2 else None
-        args = Args.decode(data[3]) if len(data) > 3 else None
+        args = _args_at(data, 3)
         return SyncIOMethod(kind, data[2], args) if kind is not None else None
     if tag == "sync_io_value":
         kind = decode(data[1]) if len(data) > 1 else None
-        args = Args.decode(data[2]) if len(data) > 2 else None
+        args = _args_at(data, 2)
         return SyncIOValue(kind, args) if kind is not None else None
     if tag == "sync_io":
-        args = Args.decode(data[2]) if len(data) > 2 else None
+        args = _args_at(data, 2)
         return SyncIO(data[1], args) if len(data) > 1 else None
     cls = _BY_TAG.get(tag)
     return cls(data[1]) if cls is not None and len(data) > 1 else None

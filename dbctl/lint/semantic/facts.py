@@ -16,7 +16,7 @@ from dbctl.lint.semantic.conditions import Args
 from dbctl.lint.semantic.kinds import Attr, Kind, Ref, Res, decode, encode
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BlockingCall:
     """A call in a function that blocks if its receiver's kind resolves to one of
     ``blocking_on``."""
@@ -166,18 +166,16 @@ class FuncFacts:
             entries = self._entries(f)
             common: dict[Any, frozenset[OptParam] | None] = {}
             for i, entry in enumerate(entries):
-                key = _entry_key(f, entry)
                 hit = indices.get(i)
-                if key not in common:
-                    common[key] = hit
-                elif (prior := common[key]) is not None:
-                    common[key] = prior & hit if hit is not None else None
+                if entry not in common:
+                    common[entry] = hit
+                elif (prior := common[entry]) is not None:
+                    common[entry] = prior & hit if hit is not None else None
             seen: set[Any] = set()
             for entry in entries:
-                key = _entry_key(f, entry)
-                gate = common.get(key)
-                if gate and key not in seen:
-                    seen.add(key)
+                gate = common.get(entry)
+                if gate and entry not in seen:
+                    seen.add(entry)
                     self.gated.append((f, entry, tuple(sorted(gate))))
 
     def site(self, hits: dict[str, dict[int, Args]]) -> None:
@@ -231,10 +229,10 @@ class FuncFacts:
     def without(self, omitted: set[str] | frozenset[str]) -> FuncFacts:
         """These facts as a call that leaves out the optional parameters ``omitted`` sees
         them: without the entries gated by one of them."""
-        drop: dict[str, list[Any]] = {}
+        drop: dict[str, set[Any]] = {}
         for f, entry, params in self.gated:
             if any(name in omitted for name, _ in params):
-                drop.setdefault(f, []).append(_entry_key(f, entry))
+                drop.setdefault(f, set()).add(entry)
         if not drop:
             return self
 
@@ -242,8 +240,8 @@ class FuncFacts:
             self.sites_of(f)
 
         def kept(f: str) -> list[Any]:
-            gone = drop.get(f, ())
-            return [e for e in self._entries(f) if _entry_key(f, e) not in gone]
+            gone = drop.get(f, set())
+            return [e for e in self._entries(f) if e not in gone]
 
         return replace(self, calls=kept("calls"), method_calls=kept("mcalls"),
                        value_calls=kept("vcalls"), io=kept("io"), gated=[])
@@ -291,13 +289,6 @@ class FuncFacts:
         f.lazy = {m: cls.from_json(d) for m, d in data.get("lazy", {}).items()}
         f.sets = list(data.get("sets", ()))
         return f
-
-
-def _entry_key(f: str, entry: Any) -> Any:
-    """A hashable key of an entry of one of :data:`GATED_FIELDS`."""
-    if f == "io":
-        return (entry.receiver, entry.blocking_on)
-    return entry
 
 
 def _encode_entry(f: str, entry: Any) -> Any:

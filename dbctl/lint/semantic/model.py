@@ -13,6 +13,7 @@ import ast
 import builtins
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from dbctl.lint.secrets import literal_text
@@ -38,7 +39,7 @@ from dbctl.lint.semantic.kinds import (
     Ref,
     Res,
 )
-from dbctl.lint.semantic.nodes import arg_or_keyword, keyword, loc
+from dbctl.lint.semantic.nodes import arg_or_keyword, is_none, keyword, loc
 from dbctl.lint.semantic.vocabulary import (
     ASYNC_DRIVER_CALLS,
     ATTR_RESULT,
@@ -131,7 +132,7 @@ def container(
     """A container of the known ones of ``elements`` (any of them); ``None`` if none is
     known. A tuple is ``uniform``: a container only if its elements are all of one known
     kind (``pair[1]`` of ``(engine, name)`` is the name)."""
-    listed = list(elements)[:_MAX_ELEMENTS]
+    listed = list(islice(elements, _MAX_ELEMENTS))  # the kinds of the rest are not asked
     kinds = list(dict.fromkeys(k for k in listed if k is not None))
     if not kinds or (uniform and (len(kinds) > 1 or None in listed)):
         return None
@@ -526,7 +527,7 @@ class FileContext:
                     continue
                 if last == "Union":  # Union[A, B]: read as A | B
                     members = ann.slice.elts if isinstance(ann.slice, ast.Tuple) else [ann.slice]
-                    members = [m for m in members if not _is_none(m)]
+                    members = [m for m in members if not is_none(m)]
                     if len(members) == 1:
                         ann = members[0]
                         continue
@@ -541,7 +542,7 @@ class FileContext:
                     return self._container_annotation(ann.slice, last), dep, False
                 return None, dep, False
             if isinstance(ann, ast.BinOp) and isinstance(ann.op, ast.BitOr):
-                if _is_none(ann.right) and not isinstance(ann.left, ast.BinOp):
+                if is_none(ann.right) and not isinstance(ann.left, ast.BinOp):
                     ann = ann.left  # T | None: T
                     continue
                 return self._union(_union_members(ann), returns, containers), dep, False
@@ -611,7 +612,7 @@ class FileContext:
         (:class:`AnyOf`); ``None`` is left out."""
         kinds: list[Kind] = []
         for member in members[:_MAX_ELEMENTS]:
-            if not _is_none(member):
+            if not is_none(member):
                 kind = self.annotation(member, returns=returns, containers=containers)[0]
                 if kind is not None and kind not in kinds:
                     kinds.append(kind)
@@ -789,5 +790,3 @@ def _union_members(node: ast.expr) -> list[ast.expr]:
     return out
 
 
-def _is_none(node: ast.AST) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None

@@ -19,6 +19,11 @@ def arg_or_keyword(call: ast.Call, index: int, name: str) -> ast.expr | None:
     return keyword(call, name)
 
 
+def is_none(node: ast.AST | None) -> bool:
+    """Is ``node`` the literal ``None``?"""
+    return isinstance(node, ast.Constant) and node.value is None
+
+
 def has_star_kwargs(call: ast.Call) -> bool:
     return any(kw.arg is None for kw in call.keywords)
 

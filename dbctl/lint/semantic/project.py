@@ -77,11 +77,11 @@ _MAX_OVERRIDES = 32  # overrides of one method followed (class hierarchy analysi
 _MAX_CONSTRUCTION = 64  # methods a construction is followed through (:meth:`_constructed`)
 _MAX_CANDIDATES = 32  # values one kind may resolve to (:meth:`ProjectIndex.resolve_all`)
 Summary = dict[str, Any]
-#: what a function runs: (functions and methods called, getters of the properties read,
-#: values called)
 #: how many calls deep a parameter known to be ``None`` is followed (deeper: a callee
 #: counts all it may do)
 _MAX_NONE_DEPTH = 8
+#: what a function runs: (functions and methods called, getters of the properties read,
+#: values called)
 _Edges = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 
 
@@ -473,13 +473,8 @@ class ProjectIndex:
             return next((r for e, mod in self._elements(kind.base, from_module, depth)
                          if (r := self.resolve(e, mod, depth + 1)) is not None), None)
         if isinstance(kind, Item):  # an element of a tuple a call returns
-            key = self._result_of(kind.base, from_module)
-            if key is None:
-                return None
-            mod, info = self.info(key)
-            if kind.index >= len(info.items):
-                return None
-            return self.resolve(info.items[kind.index], mod, depth + 1)
+            item = self._item(kind, from_module)
+            return self.resolve(item[0], item[1], depth + 1) if item is not None else None
         if isinstance(kind, Attr):
             owner = self.resolve(kind.base, from_module, depth + 1)
             return self._member(owner, kind.name, depth) if owner is not None else None
@@ -559,6 +554,16 @@ class ProjectIndex:
             if isinstance(base, Instance | Klass):
                 return self.method(base.qualname, call.name)
         return None
+
+    def _item(self, kind: Item, from_module: str) -> tuple[Kind, str] | None:
+        """The kind of the tuple element ``kind`` names (its return annotation's element
+        of the function whose result it is) and the module to read it in."""
+        key = self._result_of(kind.base, from_module)
+        if key is None:
+            return None
+        mod, info = self.info(key)
+        element = info.items[kind.index] if kind.index < len(info.items) else None
+        return (element, mod) if element is not None else None
 
     def _instance(self, class_key: str) -> Resolved:
         """An instance of a project class: of a library database class's kind when the
@@ -749,11 +754,9 @@ class ProjectIndex:
             for member in kind.members:
                 yield from self.resolve_all(member, from_module, depth + 1)
         elif isinstance(kind, Item):
-            key = self._result_of(kind.base, from_module)
-            if key is not None:
-                mod, info = self.info(key)
-                if kind.index < len(info.items):
-                    yield from self.resolve_all(info.items[kind.index], mod, depth + 1)
+            item = self._item(kind, from_module)
+            if item is not None:
+                yield from self.resolve_all(item[0], item[1], depth + 1)
         elif isinstance(kind, Param):
             yield from self._param_kinds(kind, depth)
         elif isinstance(kind, Each):
@@ -975,13 +978,17 @@ class ProjectIndex:
     def handlers(self) -> set[str]:
         return self.routes | self.dependencies | self.middleware | self.lifespans
 
+    def _blocks_here(self, facts: FuncFacts, mod: str) -> bool:
+        """Does one of ``facts``' own blocking calls (``.io``) block on its receiver?"""
+        return any(self.may_be(io.receiver, io.blocking_on, mod) for io in facts.io)
+
     def callees(self, key: str) -> tuple[str, ...]:
         """The keys of the project functions ``key`` calls, methods included (also those
         that build a lazily built member), and of the getters of the properties it reads
         (not from a getter: see :meth:`sync_io`)."""
         calls, getters, values = self._edges(key)
         lazy = tuple(k for _, keys in self._lazy_edges(key) for k in keys)
-        return calls + values + lazy if self.info(key)[1].prop else calls + getters + values + lazy
+        return calls + (() if self.info(key)[1].prop else getters) + values + lazy
 
     def _edges(self, key: str) -> _Edges:
         """The keys of the project functions ``key`` runs (memoised): the functions and
@@ -1197,7 +1204,7 @@ class ProjectIndex:
         quiet = in_getter or info.prop
         sites: list[dict[str, tuple[Args, ...] | None]] = []
         return (
-            any(self.may_be(io.receiver, io.blocking_on, mod) for io in info.io)
+            self._blocks_here(info, mod)
             or any(c != key and self._callee_io(c, quiet, self._carry(building, c),
                                                 mod, info, known, sites)
                    for c in calls + values)
@@ -1298,11 +1305,11 @@ class ProjectIndex:
         mod, info = self.info(key)
         owner = self._owner(key)
         built = self._constructed(owner) if owner is not None else frozenset()
+        rebuilding = bool(building and self._carry(building, key))
         for member, keys in self._lazy_edges(key):
-            if member in built and not (building and self._carry(building, key)):
+            if member in built and not rebuilding:
                 continue  # the construction built it: later calls only hand it out
-            part = info.lazy[member]
-            if any(self.may_be(io.receiver, io.blocking_on, mod) for io in part.io) or any(
+            if self._blocks_here(info.lazy[member], mod) or any(
                 c != key and self.sync_io(c, quiet, self._carry(building, c)) for c in keys
             ):
                 return True
@@ -1324,11 +1331,8 @@ class ProjectIndex:
             if isinstance(kind, AnyOf):
                 return any(self.may_be(m, wanted, module, depth + 1) for m in kind.members)
             if isinstance(kind, Item):
-                key = self._result_of(kind.base, module)
-                if key is not None:
-                    mod, info = self.info(key)
-                    item = info.items[kind.index] if kind.index < len(info.items) else None
-                    return item is not None and self.may_be(item, wanted, mod, depth + 1)
+                item = self._item(kind, module)
+                return item is not None and self.may_be(item[0], wanted, item[1], depth + 1)
         return self.resolve(kind, module) in wanted
 
     # -- deferred conditions -------------------------------------------------------------

@@ -26,7 +26,7 @@ from dbctl.lint.semantic.kinds import (
     Res,
 )
 from dbctl.lint.semantic.model import BUILTIN_NAMES, FileContext, Scope, root_name
-from dbctl.lint.semantic.nodes import arg_or_keyword, keyword
+from dbctl.lint.semantic.nodes import arg_or_keyword, is_none, keyword
 from dbctl.lint.semantic.vocabulary import (
     ABSTRACT_DECORATORS,
     ADD_ROUTE,
@@ -527,6 +527,7 @@ def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
             ctx.facts.extra_routes.append((recv, target))
     fn = ctx.scope.func
     callee: Kind | None = None  # a project callable, for the flows of its arguments
+    base_kind: Kind | None = None  # the receiver's kind of a method call (canon is None)
     if canon is not None:
         if not is_library(canon):
             callee = Ref(canon)
@@ -570,7 +571,7 @@ def _on_call(node: ast.AST, ctx: FileContext, gated: bool = True) -> None:
     methods = SYNC_IO_KINDS_BY_METHOD.get(attr)
     base: Kind | None = None
     if canon is None or methods:
-        base = ctx.kind_of(func.value)  # type: ignore[attr-defined]
+        base = base_kind if canon is None else ctx.kind_of(func.value)  # type: ignore[attr-defined]
         if canon is None and base is not None and not isinstance(base, Res):
             if info is fn.info:
                 _site(ctx, fn, "mcalls", len(info.method_calls), node)
@@ -595,7 +596,7 @@ def _sites(ctx: FileContext) -> None:
             continue
         own: dict[str, tuple[int, bool]] = {}
         if isinstance(func, _FUNC_TYPES):
-            own = ctx.optional.get(id(func)) or _optional_params(fn, ctx)
+            own = _optional_params(fn, ctx)
         passed_on = {n for n, (_, is_none) in own.items() if is_none and n not in fn.stored}
         forwarded = passed_on.__contains__ if passed_on else None
         used: set[str] = set()
@@ -754,7 +755,7 @@ def _tested(test: ast.expr, truthy: bool) -> list[tuple[str, bool]]:
         elif (
             isinstance(atom, ast.Compare) and type(atom.left) is ast.Name
             and len(atom.ops) == 1 and type(atom.ops[0]) is (ast.IsNot if truthy else ast.Is)
-            and _is_none(atom.comparators[0])
+            and is_none(atom.comparators[0])
         ):
             out.append((atom.left.id, True))
     return out
@@ -767,6 +768,9 @@ def _optional_params(fn: Scope, ctx: FileContext) -> dict[str, tuple[int, bool]]
     ``ctx.optional``."""
     func = fn.node
     assert isinstance(func, _FUNC_TYPES)
+    known = ctx.optional.get(id(func))
+    if known is not None:
+        return known
     out: dict[str, tuple[int, bool]] = {}
     ctx.optional[id(func)] = out
     args = func.args
@@ -780,18 +784,14 @@ def _optional_params(fn: Scope, ctx: FileContext) -> dict[str, tuple[int, bool]]
     defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
     for i, (a, default) in enumerate(zip(positional, defaults, strict=True)):
         if _is_falsy(default) and i >= shift:
-            out[a.arg] = (i - shift, _is_none(default))
+            out[a.arg] = (i - shift, is_none(default))
     for a, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         if _is_falsy(default):
-            out[a.arg] = (-1, _is_none(default))
+            out[a.arg] = (-1, is_none(default))
     return out
 
 
 _PLAIN_DECORATORS = frozenset({"staticmethod", "classmethod"})
-
-
-def _is_none(node: ast.expr | None) -> bool:
-    return isinstance(node, ast.Constant) and node.value is None
 
 
 def _is_falsy(node: ast.expr | None) -> bool:
@@ -809,9 +809,7 @@ def _gate(node: ast.If, ctx: FileContext) -> None:
     func = fn.node
     if not isinstance(func, _FUNC_TYPES):
         return
-    optional = ctx.optional.get(id(func))
-    if optional is None:
-        optional = _optional_params(fn, ctx)
+    optional = _optional_params(fn, ctx)
     if not optional:
         return
     when_true, when_false = _tested(node.test, True), _tested(node.test, False)
@@ -893,7 +891,7 @@ def _unset_owner(test: ast.expr) -> ast.Attribute | None:
         if type(test.op) is ast.Not:
             target = test.operand
     elif type(test) is ast.Compare and len(test.ops) == 1 and type(test.ops[0]) is ast.Is:
-        target = test.left if _is_none(test.comparators[0]) else None
+        target = test.left if is_none(test.comparators[0]) else None
     return target if type(target) is ast.Attribute else None
 
 
@@ -981,7 +979,7 @@ def _unset_value(value: ast.expr, fn: Scope) -> bool:
         pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults,
                          strict=True))
         pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d]
-        return any(a.arg == value.id and _is_none(d) for a, d in pairs)
+        return any(a.arg == value.id and is_none(d) for a, d in pairs)
     return False
 
 
